@@ -1,0 +1,127 @@
+"""The architecture registry and `build`, the one entry point the trainer and tests use.
+
+Input convention for every model: float32 RGB, channels last, x = pixel / 255 in [0, 1]. No model
+contains a Rescaling/Normalization layer (QAT rejects them); backbones that were designed for
+[-1, 1] or mean/std input simply learn with [0, 1] (BatchNorm after the first conv absorbs it).
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+import keras
+
+from har_device.errors import BadInput
+from har_convert.zoo.attention import build_cnn_lstm_attention
+from har_convert.zoo.convlstm import build_convlstm
+from har_convert.zoo.efficientnet_lite import build_effnetlite_tcn
+from har_convert.zoo.lrcn import build_lrcn
+from har_convert.zoo.mobilenet import build_mnv2_bilstm, build_mnv2_tcn
+from har_convert.zoo.resnet import build_resnet34_frame, build_resnet50_frame
+
+DEMO_ARCH = "mnv2-tcn"
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """What the trainer, loader and converter need to know about an architecture.
+
+    kind "clip": input (T, S, S, 3) -> softmax. kind "frame": input (S, S, 3) -> softmax, and a
+    clip's prediction is the mean of its frames' predictions (`frame.clip_scores`); for those,
+    default_frames is how many frames of a clip the loader samples and the evaluator averages.
+    has_frame_features: the model starts with TimeDistributed(nested Model) named
+    `frame_features`, so the converter can split it for streaming. min_size: the smallest S
+    the layer stack accepts. demo_*: the small configuration the demo trains (None elsewhere).
+    """
+
+    name: str
+    builder: Callable[..., keras.Model]
+    kind: Literal["clip", "frame"]
+    paper: str
+    default_frames: int
+    default_size: int
+    default_alpha: float | None
+    min_size: int
+    has_frame_features: bool
+    demo_frames: int | None = None
+    demo_size: int | None = None
+    demo_alpha: float | None = None
+
+
+_LRCN_PAPER = "Jeevakumari & Dey, Analysis on Deep Learning approaches in Video classification of HAR"
+_LIGHT_PAPER = "Bankar et al., Lightweight Deep Learning Model for HAR in Videos"
+_RESNET_PAPERS = ("Khandelwal & Singh, Seamless Action Recognition; "
+                  "Thiruvarangam, Hybrid Deep Learning for HAR: a comparative study with ResNet models")
+
+ARCHITECTURES: dict[str, ArchSpec] = {spec.name: spec for spec in (
+    ArchSpec("lrcn", build_lrcn, "clip", f"{_LRCN_PAPER}, Table 2", 20, 64, None, 16, True),
+    ArchSpec("convlstm", build_convlstm, "clip", f"{_LRCN_PAPER}, Table 1", 20, 64, None, 32, False),
+    ArchSpec("mnv2-bilstm", build_mnv2_bilstm, "clip", _LIGHT_PAPER, 16, 224, 1.0, 32, True),
+    ArchSpec("mnv2-tcn", build_mnv2_tcn, "clip", _LIGHT_PAPER, 16, 224, 1.0, 32, True,
+             demo_frames=16, demo_size=96, demo_alpha=0.35),
+    ArchSpec("effnetlite-tcn", build_effnetlite_tcn, "clip",
+             f"{_LIGHT_PAPER}; Tan & Le EfficientNet-B0 Table 1 (Lite variant)", 16, 224, None, 32,
+             True),
+    ArchSpec("resnet34-frame", build_resnet34_frame, "frame", _RESNET_PAPERS, 16, 224, None, 32,
+             False),
+    ArchSpec("resnet50-frame", build_resnet50_frame, "frame", _RESNET_PAPERS, 16, 224, None, 32,
+             False),
+    ArchSpec("cnn-lstm-attention", build_cnn_lstm_attention, "clip",
+             "Haindavi et al., HAR by Learning Spatio-Temporal Features with Deep Neural Networks",
+             20, 64, None, 16, True),
+)}
+
+
+def build(name: str, *, num_classes: int, frames: int | None = None, size: int | None = None,
+          alpha: float | None = None, **options: Any) -> keras.Model:
+    """Build architecture `name` (untrained, weights=None) for `num_classes` classes.
+
+    frames/size/alpha default to the spec's defaults; `options` are the builder's own keyword
+    arguments (e.g. dropout, lstm_units, tcn_filters). Anything unusable raises BadInput.
+    """
+    spec = spec_for(name)
+    _check_int("num_classes", num_classes, 2)
+    kwargs: dict[str, Any] = {"num_classes": num_classes,
+                              "size": _check_int("size", spec.default_size if size is None else size,
+                                                 spec.min_size)}
+    frames = _check_int("frames", spec.default_frames if frames is None else frames, 1)
+    if spec.kind == "clip":
+        kwargs["frames"] = frames
+    if spec.default_alpha is not None:
+        kwargs["alpha"] = _check_alpha(spec.default_alpha if alpha is None else alpha)
+    elif alpha is not None:
+        raise BadInput(f"--alpha: architecture {name!r} has no width multiplier; leave it out")
+    _check_options(spec, options)
+    return spec.builder(**kwargs, **options)
+
+
+def spec_for(name: str) -> ArchSpec:
+    """The registry entry for `name`, or BadInput listing the known names."""
+    try:
+        return ARCHITECTURES[name]
+    except KeyError:
+        raise BadInput(f"--arch: unknown architecture {name!r}; "
+                       f"expected one of {', '.join(ARCHITECTURES)}") from None
+
+
+def _check_int(field: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise BadInput(f"--{field.replace('_', '-')}: expected an integer >= {minimum}, "
+                       f"got {value!r}")
+    return value
+
+
+def _check_alpha(alpha: Any) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 2:
+        raise BadInput(f"--alpha: expected a width multiplier in (0, 2], got {alpha!r}")
+    return float(alpha)
+
+
+def _check_options(spec: ArchSpec, options: dict[str, Any]) -> None:
+    fixed = {"num_classes", "frames", "size", "alpha"}
+    allowed = set(inspect.signature(spec.builder).parameters) - fixed
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise BadInput(f"architecture {spec.name!r} has no option {', '.join(unknown)}; "
+                       f"its options are: {', '.join(sorted(allowed)) or 'none'}")
