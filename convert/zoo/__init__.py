@@ -6,14 +6,16 @@ take (T, S, S, 3) and start with TimeDistributed(frame network) named `frame_fea
 convlstm); frame models take (S, S, 3) and a clip's scores are the mean over its frames
 (`clip_scores`). All are built from standard Keras layers, no Lambda, so they save and load as
 `.keras` with safe_mode=True and the converter can rebuild them in tf_keras.
+Train a clip model through `fold_time(model)` (same weights, far faster to trace), save `model`.
 
     from har_convert.zoo import build, ARCHITECTURES
     model = build("mnv2-tcn", num_classes=6, frames=16, size=96, alpha=0.35)
 """
+from har_convert.zoo.folding import fold_time
 from har_convert.zoo.frame import clip_scores
 from har_convert.zoo.heads import FRAME_FEATURES
 from har_convert.zoo.reference import BACKBONES, reference_classifier
 from har_convert.zoo.registry import ARCHITECTURES, DEMO_ARCH, ArchSpec, build, spec_for
 
 __all__ = ["ARCHITECTURES", "ArchSpec", "BACKBONES", "DEMO_ARCH", "FRAME_FEATURES", "build",
-           "clip_scores", "reference_classifier", "spec_for"]
+           "clip_scores", "fold_time", "reference_classifier", "spec_for"]

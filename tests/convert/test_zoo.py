@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from har_convert.zoo import (ARCHITECTURES, DEMO_ARCH, FRAME_FEATURES, build, clip_scores,
-                             reference_classifier)
+                             fold_time, reference_classifier)
 from har_device.errors import BadInput
 
 CLASSES, FRAMES, SIZE, ALPHA = 3, 4, 32, 0.35
@@ -93,6 +93,24 @@ def test_saves_and_reloads_with_safe_mode(models: dict, name: str, tmp_path: Pat
                                rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["mnv2-tcn", "convlstm", "cnn-lstm-attention"])
+def test_folded_training_view_shares_weights_and_answers(models: dict, name: str) -> None:
+    model = models[name]
+    view = fold_time(model)
+    x = inputs_for(model, 2, seed=6)
+    np.testing.assert_allclose(view.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    folded = [layer for layer in view.layers if isinstance(layer, keras.layers.TimeDistributed)]
+    assert folded and all(type(layer) is not keras.layers.TimeDistributed for layer in folded)
+    assert view.layers[-1] is model.layers[-1]
+    view.compile(optimizer="adam", loss="categorical_crossentropy", run_eagerly=True)
+    before = model.layers[-1].kernel.numpy().copy()
+    view.fit(x, keras.utils.to_categorical([1, 2], CLASSES), batch_size=2, verbose=0)
+    assert not np.array_equal(before, model.layers[-1].kernel.numpy())
+    assert all(type(model.get_layer(layer.name)) is keras.layers.TimeDistributed
+               for layer in folded), "the model that gets saved keeps the plain TimeDistributed"
+
+
 @pytest.mark.parametrize(("backbone", "trainable", "total"), [
     ("mobilenetv2", None, 3_538_984),        # keras.applications MobileNetV2(alpha 1, 224) with top
     ("resnet50", None, 25_636_712),          # keras.applications ResNet50 with top (conv biases)
@@ -116,11 +134,12 @@ def test_convlstm_reproduces_table_1_layer_counts() -> None:
     assert model.get_layer("convlstm1").output.shape[1:] == (20, 62, 62, 8)
 
 
-def test_lrcn_reproduces_table_2_lstm_on_flattened_4x4x128() -> None:
+def test_lrcn_reproduces_table_2_totals_and_lstm_on_flattened_4x4x128() -> None:
     model = build("lrcn", num_classes=10)
     assert model.input_shape == (None, 20, 64, 64, 3)
     assert model.get_layer(FRAME_FEATURES).output.shape[1:] == (20, 2048)
     assert model.get_layer("lstm").count_params() == 540_928
+    assert model.count_params() == 783_818
 
 
 def test_tcn_head_is_causal(models: dict) -> None:
