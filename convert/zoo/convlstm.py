@@ -16,7 +16,8 @@ CONVLSTM_FILTERS = (8, 16, 32, 64)
 def build_convlstm(*, num_classes: int, frames: int, size: int,
                    dropout: float = 0.2) -> keras.Model:
     """Four ConvLSTM2D (8-16-32-64 filters, 3x3, tanh, recurrent dropout 0.2, sequences out),
-    each followed by MaxPooling3D over space only and TimeDistributed(Dropout 0.2); Flatten; softmax.
+    each followed by MaxPooling3D over space only and TimeDistributed(Dropout 0.2); Flatten;
+    softmax.
 
     Padding follows Table 1's shapes (64 -> 62 -> 31 -> 29 -> 15 -> ...): valid convolutions,
     "same" pooling; its per-layer counts (3,200 / 13,888 / 55,424 / 221,440) are reproduced.

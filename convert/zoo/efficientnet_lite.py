@@ -56,7 +56,7 @@ def _conv_bn_relu6(x: keras.KerasTensor, filters: int, kernel: int, stride: int,
 
 def _mbconv(x: keras.KerasTensor, expansion: int, kernel: int, stride: int, filters: int,
             name: str) -> keras.KerasTensor:
-    """Inverted residual: 1x1 expand (skipped when expansion is 1), depthwise, 1x1 linear project."""
+    """Inverted residual: 1x1 expand (none at expansion 1), depthwise, 1x1 linear projection."""
     inputs = x
     if expansion != 1:
         x = _conv_bn_relu6(x, inputs.shape[-1] * expansion, 1, 1, f"{name}_expand")

@@ -15,7 +15,8 @@ from har_convert.zoo.heads import classifier
 
 def frame_classifier(backbone: keras.Model, *, size: int, num_classes: int, hidden: int,
                      dropout: float, name: str) -> keras.Model:
-    """Input (S, S, 3), x = pixel/255 -> pooled backbone -> Dense, ReLU, BatchNorm, Dropout, softmax.
+    """Input (S, S, 3), x = pixel/255 -> pooled backbone -> Dense, ReLU, BatchNorm, Dropout,
+    softmax.
 
     Deviation from Listing 1: its trailing Dropout AFTER the output Linear layer is left out
     (dropout on the logits only adds noise to the loss; at inference it is the identity anyway).
@@ -37,5 +38,6 @@ def clip_scores(model: keras.Model, clips: np.ndarray, batch_size: int = 32) -> 
     batch = clips[None] if single else clips
     n, t = batch.shape[:2]
     frames = batch.reshape((n * t, *batch.shape[2:]))
-    scores = model.predict(frames, batch_size=batch_size, verbose=0).reshape((n, t, -1)).mean(axis=1)
+    per_frame = model.predict(frames, batch_size=batch_size, verbose=0)
+    scores = per_frame.reshape((n, t, -1)).mean(axis=1)
     return scores[0] if single else scores

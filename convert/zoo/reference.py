@@ -25,7 +25,7 @@ BACKBONES: dict[str, Callable[[int], keras.Model]] = {
 
 
 def reference_classifier(backbone: str, *, classes: int = 1000, size: int = 224) -> keras.Model:
-    """`backbone` (a BACKBONES key; MobileNetV2 at alpha 1.0) + Dense(classes) softmax, untrained."""
+    """`backbone` (a BACKBONES key; MobileNetV2 at alpha 1) + Dense(classes) softmax, untrained."""
     image = keras.Input(shape=(size, size, 3), name="image")
     features = BACKBONES[backbone](size)(image)
     scores = layers.Dense(classes, activation="softmax", name="predictions")(features)

@@ -49,27 +49,36 @@ class ArchSpec:
     demo_alpha: float | None = None
 
 
-_LRCN_PAPER = "Jeevakumari & Dey, Analysis on Deep Learning approaches in Video classification of HAR"
+_LRCN_PAPER = ("Jeevakumari & Dey, Analysis on Deep Learning approaches in Video classification"
+               " of HAR")
 _LIGHT_PAPER = "Bankar et al., Lightweight Deep Learning Model for HAR in Videos"
 _RESNET_PAPERS = ("Khandelwal & Singh, Seamless Action Recognition; "
-                  "Thiruvarangam, Hybrid Deep Learning for HAR: a comparative study with ResNet models")
+                  "Thiruvarangam, Hybrid Deep Learning for HAR: a comparative study with ResNet"
+                  " models")
+
+_VIDEO_64 = {"kind": "clip", "default_frames": 20, "default_size": 64, "default_alpha": None}
+_VIDEO_224 = {"kind": "clip", "default_frames": 16, "default_size": 224, "min_size": 32,
+              "has_frame_features": True}
+_FRAME_224 = {"kind": "frame", "default_frames": 16, "default_size": 224, "default_alpha": None,
+              "min_size": 32, "has_frame_features": False, "paper": _RESNET_PAPERS}
 
 ARCHITECTURES: dict[str, ArchSpec] = {spec.name: spec for spec in (
-    ArchSpec("lrcn", build_lrcn, "clip", f"{_LRCN_PAPER}, Table 2", 20, 64, None, 16, True),
-    ArchSpec("convlstm", build_convlstm, "clip", f"{_LRCN_PAPER}, Table 1", 20, 64, None, 32, False),
-    ArchSpec("mnv2-bilstm", build_mnv2_bilstm, "clip", _LIGHT_PAPER, 16, 224, 1.0, 32, True),
-    ArchSpec("mnv2-tcn", build_mnv2_tcn, "clip", _LIGHT_PAPER, 16, 224, 1.0, 32, True,
+    ArchSpec("lrcn", build_lrcn, paper=f"{_LRCN_PAPER}, Table 2", min_size=16,
+             has_frame_features=True, **_VIDEO_64),
+    ArchSpec("convlstm", build_convlstm, paper=f"{_LRCN_PAPER}, Table 1", min_size=32,
+             has_frame_features=False, **_VIDEO_64),
+    ArchSpec("mnv2-bilstm", build_mnv2_bilstm, paper=_LIGHT_PAPER, default_alpha=1.0,
+             **_VIDEO_224),
+    ArchSpec("mnv2-tcn", build_mnv2_tcn, paper=_LIGHT_PAPER, default_alpha=1.0, **_VIDEO_224,
              demo_frames=16, demo_size=96, demo_alpha=0.35),
-    ArchSpec("effnetlite-tcn", build_effnetlite_tcn, "clip",
-             f"{_LIGHT_PAPER}; Tan & Le EfficientNet-B0 Table 1 (Lite variant)", 16, 224, None, 32,
-             True),
-    ArchSpec("resnet34-frame", build_resnet34_frame, "frame", _RESNET_PAPERS, 16, 224, None, 32,
-             False),
-    ArchSpec("resnet50-frame", build_resnet50_frame, "frame", _RESNET_PAPERS, 16, 224, None, 32,
-             False),
-    ArchSpec("cnn-lstm-attention", build_cnn_lstm_attention, "clip",
-             "Haindavi et al., HAR by Learning Spatio-Temporal Features with Deep Neural Networks",
-             20, 64, None, 16, True),
+    ArchSpec("effnetlite-tcn", build_effnetlite_tcn, default_alpha=None, **_VIDEO_224,
+             paper=f"{_LIGHT_PAPER}; Tan & Le, EfficientNet, Table 1 (B0), Lite variant"),
+    ArchSpec("resnet34-frame", build_resnet34_frame, **_FRAME_224),
+    ArchSpec("resnet50-frame", build_resnet50_frame, **_FRAME_224),
+    ArchSpec("cnn-lstm-attention", build_cnn_lstm_attention, min_size=16,
+             has_frame_features=True, **_VIDEO_64,
+             paper="Haindavi et al., HAR by Learning Spatio-Temporal Features with Deep Neural"
+                   " Networks"),
 )}
 
 
@@ -81,11 +90,11 @@ def build(name: str, *, num_classes: int, frames: int | None = None, size: int |
     arguments (e.g. dropout, lstm_units, tcn_filters). Anything unusable raises BadInput.
     """
     spec = spec_for(name)
-    _check_int("num_classes", num_classes, 2)
-    kwargs: dict[str, Any] = {"num_classes": num_classes,
-                              "size": _check_int("size", spec.default_size if size is None else size,
-                                                 spec.min_size)}
-    frames = _check_int("frames", spec.default_frames if frames is None else frames, 1)
+    size = spec.default_size if size is None else size
+    frames = spec.default_frames if frames is None else frames
+    kwargs: dict[str, Any] = {"num_classes": _check_int("number of classes", num_classes, 2),
+                              "size": _check_int("--size", size, spec.min_size)}
+    _check_int("--frames", frames, 1)
     if spec.kind == "clip":
         kwargs["frames"] = frames
     if spec.default_alpha is not None:
@@ -107,8 +116,7 @@ def spec_for(name: str) -> ArchSpec:
 
 def _check_int(field: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise BadInput(f"--{field.replace('_', '-')}: expected an integer >= {minimum}, "
-                       f"got {value!r}")
+        raise BadInput(f"{field}: expected an integer >= {minimum}, got {value!r}")
     return value
 
 

@@ -199,7 +199,7 @@ def test_defaults_follow_the_papers() -> None:
     ("mnv2-tcn", {"alpha": 0.0}, "--alpha"),
     ("convlstm", {"size": 24}, "--size: expected an integer >= 32"),
     ("lrcn", {"frames": 0}, "--frames"),
-    ("lrcn", {"num_classes": 1}, "--num-classes"),
+    ("lrcn", {"num_classes": 1}, "number of classes: expected an integer >= 2"),
     ("lrcn", {"tcn_filters": 8}, "no option tcn_filters"),
 ])
 def test_bad_requests_are_bad_input(name: str, kwargs: dict, message: str) -> None:
