@@ -59,7 +59,14 @@ class ModelFile(_Strict):
 
 
 class EventDefaults(_Strict):
-    """Per-label event settings the agent starts from (the agent config may override them)."""
+    """Per-label event settings the agent starts from (the agent config may override them).
+
+    alert: the label raises events at all. enter/exit: hysteresis on the score smoothed over the
+    last `smoothing` outputs. min_duration_s: how long the score must stay above `enter` before the
+    event starts (one noisy window is not a fall). cooldown_s: quiet time after an event ends.
+    latch: the event ends only when another action is seen, not when its own score fades.
+    escalate_after_s: send one `update` when a latched event has lasted this long.
+    """
 
     alert: bool = False
     enter: float = Field(0.6, gt=0.0, le=1.0)
@@ -67,13 +74,28 @@ class EventDefaults(_Strict):
     smoothing: int = Field(3, ge=1)
     min_duration_s: float = Field(0.3, ge=0.0)
     cooldown_s: float = Field(5.0, ge=0.0)
-    escalate_after_s: float | None = None
+    latch: bool = False
+    escalate_after_s: float | None = Field(None, gt=0.0)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> "EventDefaults":
         if self.exit > self.enter:
             raise ValueError("exit threshold must not exceed enter threshold")
         return self
+
+
+ALERT_LABELS = ("fall",)
+
+
+def default_event_settings(labels: list[str]) -> dict[str, EventDefaults]:
+    """The event settings a new bundle starts with: only falls alert, and a fall latches.
+
+    A fall's score fades once the person lies still (the window no longer holds the motion), so the
+    event must not end on the score alone: it latches ("person down") until another action is seen,
+    and escalates with an `update` after 30 s on the floor.
+    """
+    return {label: EventDefaults(alert=True, latch=True, escalate_after_s=30.0)
+            if label in ALERT_LABELS else EventDefaults() for label in labels}
 
 
 class SourceModel(_Strict):
