@@ -20,3 +20,49 @@ def resize_frame(frame_bgr: np.ndarray, height: int, width: int, colour: str = "
     if colour == "RGB":
         return cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
     return frame_bgr
+
+
+class InputMapper:
+    """Camera BGR uint8 frame → the model's input tensor for one frame, in one table lookup.
+
+    The float mapping x = pixel*scale + offset and the input's quantization q = x/s + zp compose
+    into a function of the pixel value alone, so all 256 results are computed once and each frame
+    costs a resize and an indexing operation — no float arithmetic per pixel.
+    """
+
+    def __init__(self, height: int, width: int, colour: str, scale: float, offset: float,
+                 dtype: np.dtype, quant_scale: float = 0.0, zero_point: int = 0):
+        self.height, self.width, self.colour = height, width, colour
+        real = np.arange(256, dtype=np.float64) * scale + offset
+        if quant_scale > 0:
+            limits = np.iinfo(dtype)
+            quantized = np.round(real / quant_scale) + zero_point
+            self.table = np.clip(quantized, limits.min, limits.max).astype(dtype)
+        else:
+            self.table = real.astype(dtype)
+
+    def __call__(self, frame_bgr: np.ndarray) -> np.ndarray:
+        return self.table[resize_frame(frame_bgr, self.height, self.width, self.colour)]
+
+
+class FrameSampler:
+    """Keeps the frames that bring a stream down to the rate the model was trained at.
+
+    Decided by stream timestamps, not by counting, so a camera with a jittery or unusual rate
+    (25, 30, 15 fps) still feeds the model frames `1/target_fps` apart, as in training.
+    """
+
+    def __init__(self, target_fps: float | None):
+        self.period = 1.0 / target_fps if target_fps else 0.0
+        self._next_s: float | None = None
+
+    def keep(self, stream_s: float) -> bool:
+        if self.period == 0.0:
+            return True
+        tolerance = self.period * 0.25
+        if self._next_s is None or stream_s + tolerance >= self._next_s:
+            late = self._next_s is not None and stream_s - self._next_s > self.period
+            base = stream_s if self._next_s is None or late else self._next_s
+            self._next_s = base + self.period
+            return True
+        return False

@@ -1,0 +1,129 @@
+"""`har-agent run`: camera → preprocess → model → events → sinks, one frame at a time.
+
+The loop below is the whole data flow; each stage lives in its own module (`sources`,
+`preprocess`, `inference`, `events`, `sinks`, `latency`). It runs until the stream ends, the frame
+limit is reached or `stop` is set (SIGTERM/SIGINT), and always ends open events and flushes logs.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from har_device.config import AgentConfig
+from har_device.events import EventEngine
+from har_device.latency import FrameTiming, LatencyLog, RollingLatency
+from har_device.model_loading import LoadedModel, ModelRequest, load_model
+from har_device.preprocess import FrameSampler
+from har_device.sinks import ConsoleSink, EventSink, JsonLinesSink
+from har_device.sources import Frame, Source, open_source
+
+
+@dataclass
+class RunSummary:
+    frames_read: int = 0
+    frames_processed: int = 0
+    decisions: int = 0
+    dropped: int = 0
+    reconnects: int = 0
+    seconds: float = 0.0
+    events: list[dict[str, Any]] = field(default_factory=list)
+    latency: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames_processed / self.seconds if self.seconds > 0 else 0.0
+
+
+def open_model(config: AgentConfig) -> LoadedModel:
+    assert config.bundle is not None
+    return load_model(ModelRequest(config.bundle, config.mode, config.stride, config.threads,
+                                   config.labels, config.frames, config.sample_fps))
+
+
+def file_sinks(config: AgentConfig) -> list[EventSink]:
+    sinks: list[EventSink] = []
+    if config.events_log:
+        sinks.append(JsonLinesSink(config.events_log))
+    if config.print_events:
+        sinks.append(ConsoleSink())
+    return sinks
+
+
+class Agent:
+    """One model, one source, the event engine and the sinks, wired for `run`."""
+
+    def __init__(self, config: AgentConfig, extra_sinks: list[EventSink] | None = None):
+        self.config = config
+        self.model = open_model(config)
+        self.engine = EventEngine(self.model.labels, config.event_settings(self.model.events),
+                                  config.device_id, self.model.model_sha256)
+        self.sinks = file_sinks(config) + list(extra_sinks or [])
+        self.rolling = RollingLatency()
+        self.summary = RunSummary()
+        self._latency_log = (LatencyLog(config.latency_log, int(config.latency_log_max_mb * (1 << 20)))
+                             if config.latency_log else None)
+
+    def run(self, stop: threading.Event) -> RunSummary:
+        source = open_source(self.config.source, self.config.loop, self.config.stall_timeout_s)
+        sampler = FrameSampler(self.model.sample_fps)
+        started = time.monotonic()
+        last: Frame | None = None
+        try:
+            for frame in source.frames(stop):
+                self.summary.frames_read += 1
+                if sampler.keep(frame.stream_s):
+                    self._process(frame, source)
+                    last = frame
+                if self._limit_reached():
+                    break
+        finally:
+            self._publish(self.engine.close(last, "stream ended" if not stop.is_set() else "shutdown"))
+            self.summary.seconds = time.monotonic() - started
+            self.summary.dropped, self.summary.reconnects = source.dropped, source.reconnects
+            self.summary.latency = self.rolling.summary()
+            source.close()
+            self._close_outputs()
+        return self.summary
+
+    def _process(self, frame: Frame, source: Source) -> None:
+        began = time.perf_counter()
+        tensor = self.model.mapper(frame.image)
+        preprocessed = time.perf_counter()
+        scores = self.model.runner.push(tensor)
+        inferred = time.perf_counter()
+        if scores.probabilities is not None:
+            self.summary.decisions += 1
+            self._publish(self.engine.update(scores.probabilities, frame))
+        finished = time.perf_counter()
+        self._record(FrameTiming(
+            frame=frame.index, capture_time=round(frame.captured_wall, 3),
+            preprocess_ms=(preprocessed - began) * 1000.0,
+            inference_ms=scores.inference_ms,
+            postprocess_ms=(finished - inferred) * 1000.0,
+            total_ms=(time.monotonic() - frame.captured_mono) * 1000.0,
+            label=self.engine.top_label or "", score=round(self.engine.top_score, 4),
+            dropped=source.dropped))
+
+    def _record(self, timing: FrameTiming) -> None:
+        self.summary.frames_processed += 1
+        self.rolling.add(timing)
+        if self._latency_log:
+            self._latency_log.write(timing)
+
+    def _publish(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            self.summary.events.append(message)
+            for sink in self.sinks:
+                sink.publish(message)
+
+    def _limit_reached(self) -> bool:
+        limit = self.config.max_frames
+        return limit is not None and self.summary.frames_processed >= limit
+
+    def _close_outputs(self) -> None:
+        for sink in self.sinks:
+            sink.close()
+        if self._latency_log:
+            self._latency_log.close()

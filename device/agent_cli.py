@@ -1,0 +1,86 @@
+"""The `har-agent` command: `run` and `check-config` (service and alert commands join it)."""
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+from tabulate import tabulate
+
+from har_device.agent import Agent, RunSummary, open_model
+from har_device.config import AgentConfig, load_config
+from har_device.errors import run_cli
+from har_device.latency import STAGES
+
+
+@click.group(help="Run a har-edge bundle against a camera and raise action events.")
+def cli() -> None:
+    """Group of the agent's subcommands."""
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGTERM (systemd stop) and SIGINT (Ctrl-C) end the run cleanly instead of killing it."""
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    return stop
+
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="YAML config; command-line options override its fields")
+@click.option("--bundle", type=click.Path(path_type=Path), help="bundle directory or bare .tflite")
+@click.option("--source", help="0, /dev/videoN, FILE, rtsp://…, a GStreamer pipeline, csi:N, "
+                               "picamera2, synthetic:SCRIPT")
+@click.option("--device-id", help="name in events and MQTT topics (default: the hostname)")
+@click.option("--mode", type=click.Choice(["clip", "streaming", "frame"]),
+              help="default: the bundle's mode")
+@click.option("--stride", type=int, help="frames between two decisions (default 1)")
+@click.option("--threads", type=int, help="inference threads (default: LiteRT's choice)")
+@click.option("--labels", help="bare .tflite only: label file or comma-separated list")
+@click.option("--frames", type=int, help="bare .tflite only: frames per window T")
+@click.option("--sample-fps", type=float, help="override the bundle's sampling rate")
+@click.option("--loop/--no-loop", default=None, help="replay a file or synthetic scene forever")
+@click.option("--stall-timeout", "stall_timeout_s", type=float,
+              help="seconds without a frame before a live source is reopened (default 5)")
+@click.option("--max-frames", type=int, help="stop after this many processed frames")
+@click.option("--events-log", type=click.Path(path_type=Path), help="append events as JSON lines")
+@click.option("--latency-log", type=click.Path(path_type=Path), help="per-frame latency CSV")
+@click.option("--print-events/--no-print-events", default=None, help="print events as they happen")
+def run(config_path: Path | None, **options: Any) -> None:
+    """Camera → model → action events, with a per-frame latency log."""
+    config = load_config(config_path, options)
+    agent = Agent(config)
+    stop = _stop_on_signals()
+    click.echo(f"har-agent: {agent.model.name} ({agent.model.mode}, T={agent.model.frames}, "
+               f"{agent.model.sample_fps or 'every'} fps) on {config.source}", err=True)
+    summary = agent.run(stop)
+    click.echo(format_summary(summary), err=True)
+
+
+def format_summary(summary: RunSummary) -> str:
+    """The exit summary: throughput, drops, events, and per-stage latency percentiles."""
+    starts = sum(1 for event in summary.events if event["type"] == "start")
+    head = (f"{summary.frames_processed} frames in {summary.seconds:.1f} s "
+            f"({summary.fps:.1f} fps), {summary.decisions} decisions, {starts} events, "
+            f"{summary.dropped} dropped, {summary.reconnects} source reconnects")
+    rows = [[stage.removesuffix("_ms"), *summary.latency[stage].values()] for stage in STAGES
+            if stage in summary.latency]
+    table = tabulate(rows, headers=["stage (ms)", "p50", "p95", "p99"], floatfmt=".2f")
+    return f"{head}\n{table}"
+
+
+@cli.command("check-config")
+@click.argument("config_path", type=click.Path(path_type=Path))
+@click.option("--bundle", type=click.Path(path_type=Path), help="check against this bundle too")
+def check_config(config_path: Path, bundle: Path | None) -> None:
+    """Validate a config file (and its event settings against the bundle's labels)."""
+    config: AgentConfig = load_config(config_path, {"bundle": bundle})
+    model = open_model(config)
+    config.event_settings(model.events)
+    click.echo(f"{config_path}: OK (model {model.name}, labels {', '.join(model.labels)})")
+
+
+main = run_cli(cli, "har-agent")

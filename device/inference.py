@@ -1,0 +1,124 @@
+"""The runners: how frames become class scores in each of the bundle's modes.
+
+clip       a window of the last T frames through the whole model, every `stride` frames.
+streaming  each frame through the per-frame model once; its feature vector goes into a ring
+           buffer and the temporal head runs over the last T. The same answer as `clip` (the
+           whole model is exactly frame network + head) for about 1/T of the compute.
+frame      one frame, one inference; the clip score is the mean over the last T frames, which is
+           how the frame classifiers of the zoo are evaluated.
+
+A runner takes one preprocessed frame (already in its input tensor's dtype, see
+`preprocess.InputMapper`) and returns `Scores`: the time it spent in the models for this frame,
+and class probabilities when this frame completed a decision.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from har_device.litert import TensorInfo, TFLiteModel
+
+
+@dataclass(frozen=True)
+class Scores:
+    probabilities: np.ndarray | None
+    inference_ms: float
+
+
+class Runner(Protocol):
+    frames: int
+
+    @property
+    def input(self) -> TensorInfo: ...
+
+    def push(self, frame_input: np.ndarray) -> Scores: ...
+
+
+def _timed(model: TFLiteModel, tensor: np.ndarray) -> tuple[np.ndarray, float]:
+    started = time.perf_counter()
+    output = model.invoke(tensor)
+    return output, (time.perf_counter() - started) * 1000.0
+
+
+class ClipRunner:
+    """The whole model over a sliding window of T frames."""
+
+    def __init__(self, model: TFLiteModel, frames: int, stride: int = 1):
+        self.model, self.frames, self.stride = model, frames, stride
+        self._window: deque[np.ndarray] = deque(maxlen=frames)
+        self._since_last = 0
+
+    @property
+    def input(self) -> TensorInfo:
+        return self.model.input
+
+    def push(self, frame_input: np.ndarray) -> Scores:
+        self._window.append(frame_input)
+        self._since_last += 1
+        if len(self._window) < self.frames or self._since_last < self.stride:
+            return Scores(None, 0.0)
+        self._since_last = 0
+        clip = np.stack(self._window)[np.newaxis]
+        output, elapsed = _timed(self.model, clip)
+        return Scores(self.model.output.dequantize(output)[0], elapsed)
+
+
+class StreamingRunner:
+    """Per-frame features once each, in a ring buffer; the head over the last T of them.
+
+    The frame model's int8 output and the head's int8 input have their own quantizations; the
+    features are requantized once, when they enter the buffer.
+    """
+
+    def __init__(self, frame_model: TFLiteModel, head: TFLiteModel, frames: int, stride: int = 1):
+        self.frame_model, self.head, self.frames, self.stride = frame_model, head, frames, stride
+        self._features: deque[np.ndarray] = deque(maxlen=frames)
+        self._since_last = 0
+
+    @property
+    def input(self) -> TensorInfo:
+        return self.frame_model.input
+
+    def push(self, frame_input: np.ndarray) -> Scores:
+        raw, frame_ms = _timed(self.frame_model, frame_input[np.newaxis])
+        self._features.append(self._to_head_input(raw[0]))
+        self._since_last += 1
+        if len(self._features) < self.frames or self._since_last < self.stride:
+            return Scores(None, frame_ms)
+        self._since_last = 0
+        output, head_ms = _timed(self.head, np.stack(self._features)[np.newaxis])
+        return Scores(self.head.output.dequantize(output)[0], frame_ms + head_ms)
+
+    def _to_head_input(self, raw: np.ndarray) -> np.ndarray:
+        source, target = self.frame_model.output, self.head.input
+        if source.dtype == target.dtype and (source.scale, source.zero_point) == (
+                target.scale, target.zero_point):
+            return raw
+        real = source.dequantize(raw)
+        return target.quantize(real) if target.quantized else real.astype(target.dtype)
+
+
+class FrameRunner:
+    """A single-frame classifier; decisions are the mean of its last T frame scores."""
+
+    def __init__(self, model: TFLiteModel, frames: int = 1, stride: int = 1):
+        self.model, self.frames, self.stride = model, frames, stride
+        self._recent: deque[np.ndarray] = deque(maxlen=frames)
+        self._since_last = 0
+
+    @property
+    def input(self) -> TensorInfo:
+        return self.model.input
+
+    def push(self, frame_input: np.ndarray) -> Scores:
+        output, elapsed = _timed(self.model, frame_input[np.newaxis])
+        self._recent.append(self.model.output.dequantize(output)[0])
+        self._since_last += 1
+        if len(self._recent) < self.frames or self._since_last < self.stride:
+            return Scores(None, elapsed)
+        self._since_last = 0
+        return Scores(np.mean(self._recent, axis=0), elapsed)
