@@ -1,0 +1,96 @@
+"""The tf.data training pipeline over decoded clips, with the papers' augmentation.
+
+Augmentation (LRCN/ConvLSTM and the lightweight-HAR papers): horizontal flip, a small rotation
+and a random crop resized back to the frame size. One transform is drawn per CLIP and applied to
+all its frames: a clip whose frames were flipped or cropped differently would show motion that
+never happened. Rotation and crop are one affine warp (a single resampling, reflect-padded).
+Randomness is stateless and seeded: the same seed gives the same batches, and the draws change
+from epoch to epoch (`rerandomize_each_iteration`).
+
+Separate from the loader because it imports TensorFlow; `har_convert.data` itself does not.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from har_convert.data.dataset import ClipSet
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """flip: mirror left-right with p=0.5; max_rotation_deg: uniform in +-this;
+    min_crop: the crop's side is uniform in [min_crop, 1] of the frame's (1.0: no crop)."""
+
+    flip: bool = True
+    max_rotation_deg: float = 10.0
+    min_crop: float = 0.8
+
+
+NO_AUGMENTATION = Augmentation(flip=False, max_rotation_deg=0.0, min_crop=1.0)
+
+
+def training_dataset(clips: ClipSet, batch: int, seed: int,
+                     augmentation: Augmentation = Augmentation(),
+                     frame_level: bool = False) -> tf.data.Dataset:
+    """Shuffled, augmented batches of (float32 x = pixel/255, int label), one pass per epoch.
+
+    frame_level: yield the clips' frames one by one (for frame models: kind "frame"), each
+    with its clip's label and its own augmentation draw.
+    """
+    x, y = clips.x, clips.y
+    if frame_level:
+        x, y = x.reshape((-1, *x.shape[2:])), np.repeat(y, x.shape[1])
+    samples = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
+        len(y), seed=seed, reshuffle_each_iteration=True)
+    draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+
+    def prepare(sample: tuple[tf.Tensor, tf.Tensor], draw: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        pixels, label = sample
+        return augment(tf.cast(pixels, tf.float32) / 255.0, draw, augmentation), label
+
+    return (tf.data.Dataset.zip(samples, draws)
+            .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+            .batch(batch)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def augment(frames: tf.Tensor, seed: tf.Tensor, augmentation: Augmentation) -> tf.Tensor:
+    """One random flip + rotation + crop applied identically to every frame of (T, H, W, C)
+    (or to a single (H, W, C) frame). `seed`: a shape-(2,) integer tensor."""
+    single = frames.shape.rank == 3
+    batch = frames[tf.newaxis] if single else frames
+    flip_seed, angle_seed, crop_seed, shift_seed = tf.unstack(
+        tf.random.experimental.stateless_split(seed, 4))
+    if augmentation.flip:
+        mirrored = tf.random.stateless_uniform([], flip_seed) < 0.5
+        batch = tf.cond(mirrored, lambda: tf.reverse(batch, axis=[2]), lambda: batch)
+    limit = augmentation.max_rotation_deg * math.pi / 180.0
+    angle = tf.random.stateless_uniform([], angle_seed, -limit, limit) if limit else 0.0
+    crop = (tf.random.stateless_uniform([], crop_seed, augmentation.min_crop, 1.0)
+            if augmentation.min_crop < 1.0 else 1.0)
+    shift = tf.random.stateless_uniform([2], shift_seed, -1.0, 1.0)
+    warped = _warp(batch, angle, crop, shift)
+    return warped[0] if single else warped
+
+
+def _warp(frames: tf.Tensor, angle, crop, shift: tf.Tensor) -> tf.Tensor:
+    """Rotate by `angle` about the centre and show a `crop`-sized window moved by `shift`
+    (in [-1, 1] of the room the crop leaves), resized back to the full frame."""
+    height, width = frames.shape[1], frames.shape[2]
+    centre_x, centre_y = (width - 1) / 2.0, (height - 1) / 2.0
+    cos, sin = tf.cos(angle) * crop, tf.sin(angle) * crop
+    room = (1.0 - crop) / 2.0
+    offset_x = shift[0] * room * width
+    offset_y = shift[1] * room * height
+    # The op maps each OUTPUT pixel (x, y) to the INPUT point (a0 x + a1 y + a2, b0 x + b1 y + b2).
+    transform = tf.stack([cos, -sin, centre_x - cos * centre_x + sin * centre_y + offset_x,
+                          sin, cos, centre_y - sin * centre_x - cos * centre_y + offset_y,
+                          0.0, 0.0])
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=frames, transforms=tf.cast(transform, tf.float32)[tf.newaxis],
+        output_shape=[height, width], fill_value=0.0, interpolation="BILINEAR",
+        fill_mode="REFLECT")
