@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from har_device.bundle import EventDefaults
 from har_device.errors import BadInput
@@ -60,6 +61,12 @@ class AgentConfig(_Strict):
     latency_log_max_mb: float = Field(10.0, gt=0)
     print_events: bool = False
     events: dict[str, EventOverride] = Field(default_factory=dict)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _camera_index_as_text(cls, value: Any) -> Any:
+        """`source: 0` in YAML is an integer; it means camera 0."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @model_validator(mode="after")
     def _needs_model(self) -> "AgentConfig":

@@ -115,7 +115,8 @@ class EventEngine:
     def _maybe_start(self, label: str, state: _LabelState, score: float,
                      frame: Frame) -> list[dict[str, Any]]:
         settings = state.settings
-        if score < settings.enter or frame.stream_s < state.quiet_until_s:
+        warming_up = len(state.recent) < settings.smoothing
+        if warming_up or score < settings.enter or frame.stream_s < state.quiet_until_s:
             state.above_since = None
             return []
         state.above_since = state.above_since or frame
