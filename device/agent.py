@@ -3,13 +3,15 @@
 The loop below is the whole data flow; each stage lives in its own module (`sources`,
 `preprocess`, `inference`, `events`, `sinks`, `latency`). It runs until the stream ends, the frame
 limit is reached or `stop` is set (SIGTERM/SIGINT), and always ends open events and flushes logs.
+Event sinks receive every event message; observers (MQTT state and stats, the systemd watchdog)
+see every processed frame, so they can report liveness without reaching into the loop.
 """
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from har_device.config import AgentConfig
 from har_device.events import EventEngine
@@ -51,22 +53,32 @@ def file_sinks(config: AgentConfig) -> list[EventSink]:
     return sinks
 
 
-class Agent:
-    """One model, one source, the event engine and the sinks, wired for `run`."""
+class FrameObserver(Protocol):
+    def frame_done(self, agent: "Agent", timing: FrameTiming) -> None: ...
 
-    def __init__(self, config: AgentConfig, extra_sinks: list[EventSink] | None = None):
+    def close(self, agent: "Agent") -> None: ...
+
+
+class Agent:
+    """One model, one source, the event engine, the sinks and observers, wired for `run`."""
+
+    def __init__(self, config: AgentConfig, extra_sinks: list[EventSink] | None = None,
+                 observers: list[FrameObserver] | None = None):
         self.config = config
         self.model = open_model(config)
         self.engine = EventEngine(self.model.labels, config.event_settings(self.model.events),
                                   config.device_id, self.model.model_sha256)
         self.sinks = file_sinks(config) + list(extra_sinks or [])
+        self.observers = list(observers or [])
+        self.source: Source | None = None
         self.rolling = RollingLatency()
         self.summary = RunSummary()
         self._latency_log = (LatencyLog(config.latency_log, int(config.latency_log_max_mb * (1 << 20)))
                              if config.latency_log else None)
 
     def run(self, stop: threading.Event) -> RunSummary:
-        source = open_source(self.config.source, self.config.loop, self.config.stall_timeout_s)
+        source = self.source = open_source(self.config.source, self.config.loop,
+                                           self.config.stall_timeout_s)
         sampler = FrameSampler(self.model.sample_fps)
         started = time.monotonic()
         last: Frame | None = None
@@ -111,6 +123,8 @@ class Agent:
         self.rolling.add(timing)
         if self._latency_log:
             self._latency_log.write(timing)
+        for observer in self.observers:
+            observer.frame_done(self, timing)
 
     def _publish(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
@@ -123,6 +137,8 @@ class Agent:
         return limit is not None and self.summary.frames_processed >= limit
 
     def _close_outputs(self) -> None:
+        for observer in self.observers:
+            observer.close(self)
         for sink in self.sinks:
             sink.close()
         if self._latency_log:
