@@ -71,16 +71,20 @@ class Agent:
         self.sinks = file_sinks(config) + list(extra_sinks or [])
         self.observers = list(observers or [])
         self.source: Source | None = None
+        self.started_mono = time.monotonic()
         self.rolling = RollingLatency()
         self.summary = RunSummary()
         self._latency_log = (LatencyLog(config.latency_log, int(config.latency_log_max_mb * (1 << 20)))
                              if config.latency_log else None)
 
+    def uptime_s(self) -> float:
+        return time.monotonic() - self.started_mono
+
     def run(self, stop: threading.Event) -> RunSummary:
         source = self.source = open_source(self.config.source, self.config.loop,
                                            self.config.stall_timeout_s)
         sampler = FrameSampler(self.model.sample_fps)
-        started = time.monotonic()
+        self.started_mono = started = time.monotonic()
         last: Frame | None = None
         try:
             for frame in source.frames(stop):

@@ -13,6 +13,7 @@ from har_device.agent import Agent, RunSummary, open_model
 from har_device.config import AgentConfig, load_config
 from har_device.errors import run_cli
 from har_device.latency import STAGES
+from har_device.systemd_notify import ServiceNotifier
 
 
 @click.group(help="Run a har-edge bundle against a camera and raise action events.")
@@ -52,7 +53,8 @@ def _stop_on_signals() -> threading.Event:
 def run(config_path: Path | None, **options: Any) -> None:
     """Camera → model → action events, with a per-frame latency log."""
     config = load_config(config_path, options)
-    agent = Agent(config)
+    systemd = ServiceNotifier.from_environment()
+    agent = Agent(config, observers=[systemd] if systemd else [])
     stop = _stop_on_signals()
     click.echo(f"har-agent: {agent.model.name} ({agent.model.mode}, T={agent.model.frames}, "
                f"{agent.model.sample_fps or 'every'} fps) on {config.source}", err=True)
