@@ -13,6 +13,7 @@ from har_device.agent import Agent, RunSummary, open_model
 from har_device.config import AgentConfig, load_config
 from har_device.errors import run_cli
 from har_device.latency import STAGES
+from har_device.service_cli import install_service, uninstall_service
 from har_device.systemd_notify import ServiceNotifier
 
 
@@ -85,4 +86,6 @@ def check_config(config_path: Path, bundle: Path | None) -> None:
     click.echo(f"{config_path}: OK (model {model.name}, labels {', '.join(model.labels)})")
 
 
+cli.add_command(install_service)
+cli.add_command(uninstall_service)
 main = run_cli(cli, "har-agent")
