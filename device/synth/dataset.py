@@ -1,0 +1,117 @@
+"""A UCF101-style dataset of rendered clips, so the same loader reads synthetic and real footage:
+
+    DIR/<class>/v_<class>_g<GG>_c<CC>.mp4, classInd.txt, trainlist01.txt, testlist01.txt
+
+A group is one person in one room (one `Look`), shared by every class, as a UCF101 group is one actor
+and setting. The split is by group, as UCF101's is: the first groups are the test set, so a test clip
+never shows a person or room seen in training.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from har_device.atomic import atomic_dir
+from har_device.errors import BadInput
+from har_device.synth.actions import LABELS
+from har_device.synth.clips import check_label, check_request, plan_clip
+from har_device.synth.look import random_look
+from har_device.video import write_video
+
+MAX_GROUPS = 99
+TEST_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    classes: tuple[str, ...]
+    clips_per_class: int
+    frames: int
+    fps: float
+    size: int
+    seed: int
+    groups: int
+
+    @property
+    def test_groups(self) -> int:
+        """About 30 % of the groups (at least one, never all)."""
+        return min(max(1, round(self.groups * TEST_SHARE)), self.groups - 1)
+
+
+def default_groups(clips_per_class: int) -> int:
+    """About two clips per class and group, 2 to 25 groups (UCF101 has 25)."""
+    return min(max(2, math.ceil(clips_per_class / 2)), 25)
+
+
+def make_spec(classes: tuple[str, ...], clips_per_class: int, frames: int, fps: float, size: int,
+              seed: int, groups: int | None) -> DatasetSpec:
+    """Validated dataset settings; BadInput names the offending option."""
+    if not classes:
+        raise BadInput("classes: expected at least one class name")
+    for label in classes:
+        check_label(label, "classes")
+    if len(set(classes)) != len(classes):
+        raise BadInput(f"classes: a class is repeated in {','.join(classes)}")
+    check_request(frames, fps, size)
+    if clips_per_class < 2:
+        raise BadInput(f"clips-per-class: expected at least 2 (one train and one test group), "
+                       f"got {clips_per_class}")
+    groups = default_groups(clips_per_class) if groups is None else groups
+    if not 2 <= groups <= min(clips_per_class, MAX_GROUPS):
+        raise BadInput(f"groups: expected 2 to {min(clips_per_class, MAX_GROUPS)} "
+                       f"(at most clips-per-class), got {groups}")
+    if seed < 0:
+        raise BadInput(f"seed: expected a non-negative integer, got {seed}")
+    return DatasetSpec(tuple(classes), clips_per_class, frames, fps, size, seed, groups)
+
+
+def clip_name(label: str, group: int, clip: int) -> str:
+    return f"v_{label}_g{group:02d}_c{clip:02d}.mp4"
+
+
+def clip_slots(spec: DatasetSpec) -> list[tuple[str, int, int]]:
+    """(class, group, clip-in-group) for every clip; clips of a class are dealt to groups in turn."""
+    return [(label, i % spec.groups + 1, i // spec.groups + 1)
+            for label in spec.classes for i in range(spec.clips_per_class)]
+
+
+def split_lists(spec: DatasetSpec) -> dict[str, str]:
+    """The text of classInd.txt, trainlist01.txt and testlist01.txt."""
+    index = {label: i for i, label in enumerate(spec.classes, start=1)}
+    train, test = [], []
+    for label, group, clip in clip_slots(spec):
+        name = f"{label}/{clip_name(label, group, clip)}"
+        if group <= spec.test_groups:
+            test.append(name)
+        else:
+            train.append(f"{name} {index[label]}")
+    return {"classInd.txt": "".join(f"{i} {label}\n" for label, i in index.items()),
+            "trainlist01.txt": "".join(line + "\n" for line in train),
+            "testlist01.txt": "".join(line + "\n" for line in test)}
+
+
+def write_dataset(root: Path, spec: DatasetSpec, force: bool = False, progress: bool = True) -> int:
+    """Render every clip and the split files into `root`, atomically; returns the number of clips.
+
+    Each clip's randomness comes from (seed, group, class, clip) alone, so a clip is the same whatever
+    other classes or counts are asked for, and each group's person and room from (seed, group)."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise BadInput(f"{root}: exists and is not a directory")
+    if root.is_dir() and any(root.iterdir()) and not force:
+        raise BadInput(f"{root}: directory is not empty (use --force to replace it)")
+    root.parent.mkdir(parents=True, exist_ok=True)
+    looks = {g: random_look(np.random.default_rng([spec.seed, g])) for g in range(1, spec.groups + 1)}
+    slots = clip_slots(spec)
+    with atomic_dir(root) as tmp:
+        for label, group, clip in tqdm(slots, desc="rendering clips", unit="clip", disable=not progress):
+            rng = np.random.default_rng([spec.seed, group, LABELS.index(label), clip])
+            scene = plan_clip(label, spec.frames, spec.fps, spec.size, rng, looks[group])
+            write_video(tmp / label / clip_name(label, group, clip), scene.iter_frames(), spec.fps)
+        for name, text in split_lists(spec).items():
+            (tmp / name).write_text(text)
+    return len(slots)
