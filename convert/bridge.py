@@ -1,0 +1,167 @@
+"""Keras 3 model -> the same graph in tf_keras, weights copied layer by layer, checked number for number.
+
+Why: a Keras 3 `.keras` file does not load in tf_keras, tfmot (pruning, QAT) works only on tf_keras,
+and the TFLite converter fuses only tf_keras LSTMs into an int8-capable op (DESIGN.md, tool-chain
+facts). So the converter rebuilds the model: it walks the Keras 3 functional graph in topological
+order and calls, for each node, the equivalent tf_keras layer (`bridge_layers`) on the already
+rebuilt inputs. Nested models (a keras.applications backbone inside TimeDistributed) are rebuilt
+recursively. Every rebuild is then compared with the original on random inputs, and a difference
+names the first layer whose output diverges.
+
+    bridge = Bridge()
+    tf_model = bridge.model(keras3_model)
+    bridge.check_equivalence(keras3_model, tf_model, input_shape=(16, 96, 96, 3))
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tf_keras
+
+from har_convert.bridge_layers import copy_weights, describe, translate_layer
+from har_device.errors import BadInput, WorkFailed
+
+OUTPUT_TOLERANCE = 1e-5
+# Per top-level layer, relative to the output's magnitude (when above 1). Float rounding alone
+# reaches 3e-4 on a MobileNetV2 with realistic BatchNorm statistics (Keras 3's TimeDistributed runs
+# the frame network per step, tf_keras's on a batch of B*T, and convolutions round differently per
+# batch size); a mistranslated layer is off by order 1 (measured: 1.3 and 38 for one perturbed
+# kernel). Checked so that a saturated softmax cannot hide a broken layer.
+LAYER_TOLERANCE = 1e-2
+TensorMap = dict[int, Any]
+
+
+def graph_of(model: keras.Model) -> keras.Model:
+    """The functional graph behind `model` (a Sequential keeps one inside)."""
+    graph = getattr(model, "_functional", None) if isinstance(model, keras.Sequential) else model
+    if graph is None or not hasattr(graph, "_nodes_by_depth"):
+        raise BadInput(f"model {model.name!r}: not a functional or built Sequential model "
+                       "(subclassed models have no layer graph to rebuild)")
+    return graph
+
+
+def graph_nodes(graph: keras.Model) -> list:
+    """The graph's layer calls in topological order, input placeholders left out."""
+    return [node for depth in sorted(graph._nodes_by_depth, reverse=True)
+            for node in graph._nodes_by_depth[depth]
+            if not isinstance(node.operation, keras.layers.InputLayer)]
+
+
+class Bridge:
+    """Rebuilds Keras 3 graphs in tf_keras with one tf_keras layer per Keras 3 layer.
+
+    Layers are cached, so a layer shared between calls (or between the whole model and the
+    streaming head built later from the same bridge) is one tf_keras layer with one set of weights.
+    `tensors` maps each Keras 3 symbolic tensor of the models rebuilt so far to its tf_keras twin,
+    which is what lets `check_equivalence` compare intermediate outputs.
+    """
+
+    def __init__(self) -> None:
+        self._layers: dict[int, tf_keras.layers.Layer] = {}
+        self._copied: set[int] = set()
+        self.tensors: TensorMap = {}
+
+    def model(self, source: keras.Model) -> tf_keras.Model:
+        graph = graph_of(source)
+        inputs = [tf_keras.Input(shape=t.shape[1:], dtype=t.dtype,
+                                 name=t._keras_history.operation.name) for t in graph.inputs]
+        self.tensors.update({id(k): t for k, t in zip(graph.inputs, inputs)})
+        self.walk(graph, self.tensors)
+        outputs = [self.tensors[id(t)] for t in graph.outputs]
+        return tf_keras.Model(inputs if len(inputs) > 1 else inputs[0],
+                              outputs if len(outputs) > 1 else outputs[0], name=source.name)
+
+    def layer(self, source: keras.layers.Layer) -> tf_keras.layers.Layer:
+        if id(source) not in self._layers:
+            self._layers[id(source)] = translate_layer(source, self.model)
+        return self._layers[id(source)]
+
+    def walk(self, graph: keras.Model, tensors: TensorMap) -> None:
+        """Call the tf_keras twin of every node whose inputs are in `tensors`, in graph order.
+
+        Nodes whose inputs are not (yet) known are skipped, so seeding `tensors` with an inner
+        tensor rebuilds only the part of the graph downstream of it (the streaming head).
+        """
+        for node in graph_nodes(graph):
+            known = all(id(t) in tensors for t in node.arguments.keras_tensors)
+            if known and not all(id(t) in tensors for t in node.output_tensors):
+                self._call(node, tensors)
+
+    def _call(self, node: Any, tensors: TensorMap) -> None:
+        source = node.operation
+        target = self.layer(source)
+
+        def swap(value: Any) -> Any:
+            return tensors[id(value)] if isinstance(value, keras.KerasTensor) else value
+
+        args = keras.tree.map_structure(swap, node.arguments.args)
+        kwargs = {k: v for k, v in keras.tree.map_structure(swap, node.arguments.kwargs).items()
+                  if v is not None}
+        outputs = tf.nest.flatten(target(*args, **kwargs))
+        if id(source) not in self._copied:
+            copy_weights(source, target)
+            self._copied.add(id(source))
+        for symbolic, output in zip(node.output_tensors, outputs):
+            tensors[id(symbolic)] = output
+
+    def check_equivalence(self, source: keras.Model, rebuilt: tf_keras.Model,
+                          input_shape: tuple[int, ...], seed: int = 0) -> float:
+        """Run both models on a random batch of 2: every top-level layer's output must agree
+        within LAYER_TOLERANCE and the final output within OUTPUT_TOLERANCE, else WorkFailed
+        naming the first diverging layer (looking inside nested models). Returns the max
+        |difference| of the final outputs."""
+        x = np.random.default_rng(seed).random((2, *input_shape), dtype=np.float32)
+        graph = graph_of(source)
+        where = self.divergence(graph, [x], LAYER_TOLERANCE)
+        expected = keras.ops.convert_to_numpy(source(x, training=False))
+        diff = _max_diff(expected, rebuilt(x, training=False).numpy())
+        if where is None and diff > OUTPUT_TOLERANCE:
+            where = (self.divergence(graph, [x], OUTPUT_TOLERANCE)
+                     or f"no single layer (the final outputs differ by {diff:.3g})")
+        if where:
+            raise WorkFailed(f"the tf_keras rebuild of {source.name!r} does not reproduce the "
+                             f"Keras 3 model; first diverging: {where}")
+        return diff
+
+    def divergence(self, graph: keras.Model, inputs: list[np.ndarray],
+                   tolerance: float) -> str | None:
+        """Describe the first node whose Keras 3 and tf_keras outputs differ by more than
+        `tolerance` times max(1, their magnitude); None when every node agrees."""
+        nodes = graph_nodes(graph)
+        symbolic = [t for node in nodes for t in node.output_tensors]
+        source_probe = keras.Model(graph.inputs, symbolic)
+        target_probe = tf_keras.Model([self.tensors[id(t)] for t in graph.inputs],
+                                      [self.tensors[id(t)] for t in symbolic])
+        values = dict(zip(map(id, graph.inputs), inputs))
+        values.update(zip(map(id, symbolic),
+                          map(keras.ops.convert_to_numpy, source_probe(inputs, training=False))))
+        rebuilt = dict(zip(map(id, symbolic),
+                           (np.asarray(v) for v in target_probe(inputs, training=False))))
+        for node in nodes:
+            for t in node.output_tensors:
+                expected = values[id(t)]
+                diff = _max_diff(expected, rebuilt[id(t)])
+                if diff > tolerance * max(1.0, float(np.max(np.abs(expected), initial=0.0))):
+                    return self._describe_divergence(node, values, diff, tolerance)
+        return None
+
+    def _describe_divergence(self, node: Any, values: dict, diff: float, tolerance: float) -> str:
+        layer = node.operation
+        here = f"{describe(layer)}, max |diff| {diff:.3g}"
+        nested, fold = layer, False
+        if type(layer).__name__ == "TimeDistributed":
+            nested, fold = layer.layer, True
+        if not isinstance(nested, keras.Model):
+            return here
+        inner_inputs = [values[id(t)] for t in node.arguments.keras_tensors]
+        if fold:
+            inner_inputs = [v.reshape((-1, *v.shape[2:])) for v in inner_inputs]
+        inner = self.divergence(graph_of(nested), inner_inputs, tolerance)
+        return f"{inner} inside {here}" if inner else here
+
+
+def _max_diff(a: Any, b: Any) -> float:
+    return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
