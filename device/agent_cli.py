@@ -71,7 +71,7 @@ def format_summary(summary: RunSummary) -> str:
             f"{summary.dropped} dropped, {summary.reconnects} source reconnects")
     rows = [[stage.removesuffix("_ms"), *summary.latency[stage].values()] for stage in STAGES
             if stage in summary.latency]
-    table = tabulate(rows, headers=["stage (ms)", "p50", "p95", "p99"], floatfmt=".2f")
+    table = tabulate(rows, headers=["stage (ms)", "p50", "p95", "p99", "mean"], floatfmt=".2f")
     return f"{head}\n{table}"
 
 

@@ -91,5 +91,9 @@ class RollingLatency:
         results = np.percentile(np.fromiter(values, float), points)
         return {f"p{point}": round(float(value), 3) for point, value in zip(points, results)}
 
+    def mean(self, stage: str) -> float:
+        values = self._values[stage]
+        return round(float(np.mean(np.fromiter(values, float))), 4) if values else 0.0
+
     def summary(self) -> dict[str, dict[str, float]]:
-        return {stage: self.percentiles(stage) for stage in STAGES}
+        return {stage: {**self.percentiles(stage), "mean": self.mean(stage)} for stage in STAGES}
