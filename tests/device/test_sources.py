@@ -166,3 +166,19 @@ def test_jetson_csi_pipeline_and_bad_specs() -> None:
         open_source("picamera2:big")
     with pytest.raises(BadInput, match="csi:N"):
         open_source("csi:left")
+
+
+def test_synthetic_source_renders_the_scripted_scene() -> None:
+    source = open_source("synthetic:walk:1,fall:1;fps=8;size=64;seed=3")
+    frames = list(source.frames(threading.Event()))
+    assert len(frames) == 16 and frames[0].image.shape == (64, 64, 3)
+    assert frames[8].stream_s == pytest.approx(1.0)
+    again = list(open_source("synthetic:walk:1,fall:1;fps=8;size=64;seed=3").frames(threading.Event()))
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(frames, again))
+
+
+def test_synthetic_source_rejects_bad_scripts_and_options() -> None:
+    with pytest.raises(BadInput):
+        open_source("synthetic:jump:2")
+    with pytest.raises(BadInput, match="fps=R, size=S or seed=K"):
+        open_source("synthetic:walk:2;speed=3")
