@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from har_device.synth.body import ankle_point
 from har_device.synth.pose import (INDEX, STAND, accelerate, keyframe_track, pose, smooth,
                                    with_fields)
 
@@ -27,13 +28,15 @@ STANDING, LYING, SEATED = "standing", "lying", "seated"
 
 @dataclass(frozen=True)
 class Motion:
-    """Poses over time, and what the body is doing once the motion is over."""
+    """Poses over time, and what the body is doing once the motion is over. `planted` (walking) names
+    the capsule end that stays put on the floor at each time; otherwise the lowest point does."""
 
     poses: Callable[[np.ndarray], np.ndarray]
     end: str = STANDING
     heading: int = 0
     travels: bool = False
     seated_at: float | None = None
+    planted: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def relaxed_stance(rng: np.random.Generator) -> np.ndarray:
@@ -71,15 +74,16 @@ def idle(rng: np.random.Generator, span: float) -> Motion:
 
 
 def walk(rng: np.random.Generator, span: float) -> Motion:
-    """Gait: straight stance leg, the swinging leg's knee flexes, arms counter-swing. The body's travel
-    comes from the planted foot (see placement), so the feet do not skate."""
+    """Gait: the swinging leg's knee flexes, arms counter-swing. The foot of the leg moving backward
+    (the stance leg) stays planted, which is what carries the body forward (see placement)."""
     u = rng.uniform
-    period, phase = u(0.9, 1.3), u(0, 2 * np.pi)
-    hip_amp, knee_amp, arm_amp = u(18, 28), u(35, 55), u(15, 30)
+    period, phase = u(1.0, 1.4), u(0, 2 * np.pi)
+    hip_amp, knee_amp, arm_amp = u(15, 24), u(35, 55), u(15, 30)
     base = pose(trunk=u(2, 8), neck=u(-5, 10), elb_n=u(10, 35), elb_f=u(10, 35))
+    cycle = lambda t: 2 * np.pi * t / period + phase  # noqa: E731
 
     def poses(t: np.ndarray) -> np.ndarray:
-        w = 2 * np.pi * t / period + phase
+        w = cycle(t)
         swing = np.sin(w)
         out = np.repeat(base[None, :], t.size, axis=0)
         out[:, INDEX["hip_n"]] = hip_amp * swing
@@ -90,7 +94,10 @@ def walk(rng: np.random.Generator, span: float) -> Motion:
         out[:, INDEX["sho_f"]] = 4 + arm_amp * swing
         return out
 
-    return Motion(poses, travels=True)
+    def planted(t: np.ndarray) -> np.ndarray:
+        return np.where(np.cos(cycle(t)) < 0, ankle_point("near"), ankle_point("far"))
+
+    return Motion(poses, travels=True, planted=planted)
 
 
 def wave(rng: np.random.Generator, span: float) -> Motion:
@@ -110,9 +117,10 @@ def wave(rng: np.random.Generator, span: float) -> Motion:
     def poses(t: np.ndarray) -> np.ndarray:
         out = keyframe_track(t, [(raise_at, base, smooth), (raise_at + raise_for, raised, smooth)])
         up = np.clip((t - raise_at) / raise_for, 0.0, 1.0)
-        swing = amp * up * np.sin(2 * np.pi * (t - raise_at) / period)
+        swing = up * np.sin(2 * np.pi * (t - raise_at) / period)
         for side in sides:
-            out[:, INDEX[f"elb_{side}"]] += swing
+            out[:, INDEX[f"elb_{side}"]] += amp * swing
+            out[:, INDEX[f"sho_{side}"]] += 0.3 * amp * swing
         return out + sway(t)
 
     return Motion(poses)

@@ -27,6 +27,11 @@ NECK = PART_INDEX["neck"]
 TORSO = PART_INDEX["torso"]
 
 
+def ankle_point(side: str) -> int:
+    """Index of a foot's ankle among a frame's capsule ends flattened to (parts * 2) points."""
+    return 2 * PART_INDEX[f"{side}_foot"]
+
+
 @dataclass(frozen=True)
 class Body:
     """Segment lengths and capsule radii of one person."""

@@ -35,22 +35,24 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--clips-per-class", type=int, default=20, show_default=True)
+@click.option("--clips-per-class", type=int, default=20, show_default=True, help="Clips of each class.")
 @click.option("--frames", type=int, default=16, show_default=True, help="Frames per clip.")
 @_common
 @click.option("--classes", default=",".join(LABELS), show_default=True,
               help="Comma-separated classes, in classInd order.")
 @click.option("--groups", type=int, default=None,
               help="People/rooms shared by all classes [default: clips-per-class/2, 2..25].")
+@click.option("--split/--no-split", default=True, show_default=True,
+              help="Write trainlist01/testlist01 (a calibration set wants every clip: --no-split).")
 @click.option("--force", is_flag=True, help="Replace DIRECTORY if it is not empty.")
 def dataset(directory: Path, clips_per_class: int, frames: int, fps: float, size: int, seed: int,
-            classes: str, groups: int | None, force: bool) -> None:
+            classes: str, groups: int | None, split: bool, force: bool) -> None:
     """UCF101-style DIRECTORY/<class>/v_<class>_gGG_cCC.mp4 with classInd/trainlist01/testlist01."""
     names = tuple(name.strip().lower() for name in classes.split(",") if name.strip())
     spec = make_spec(names, clips_per_class, frames, fps, size, seed, groups)
-    count = write_dataset(directory, spec, force=force)
-    click.echo(f"{directory}: {count} clips, {len(spec.classes)} classes, {spec.groups} groups "
-               f"(groups 1-{spec.test_groups} in testlist01.txt)")
+    count = write_dataset(directory, spec, force=force, split=split)
+    held_out = f"groups 1-{spec.test_groups} in testlist01.txt" if split else "no split files"
+    click.echo(f"{directory}: {count} clips, {len(spec.classes)} classes, {spec.groups} groups ({held_out})")
 
 
 @cli.command()

@@ -47,8 +47,10 @@ def plan_clip(action: str, frames: int, fps: float, size: int | tuple[int, int],
     look = look or random_look(rng)
     motion = make_motion(action, rng, frames / fps)
     radii = look.body.radii()
-    caps = capsules(motion.poses(np.arange(frames) / fps), look.body)
-    world, facing = Placer(0.0, int(rng.choice([-1, 1]))).place(caps, radii)
+    t = np.arange(frames) / fps
+    caps = capsules(motion.poses(t), look.body)
+    planted = motion.planted(t) if motion.planted else None
+    world, facing = Placer(0.0, int(rng.choice([-1, 1]))).place(caps, radii, planted=planted)
     chairs = ()
     if motion.seated_at is not None:
         seated = min(frames - 1, int(np.ceil(motion.seated_at * fps)))

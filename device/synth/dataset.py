@@ -94,8 +94,10 @@ def split_lists(spec: DatasetSpec) -> dict[str, str]:
             "testlist01.txt": "".join(line + "\n" for line in test)}
 
 
-def write_dataset(root: Path, spec: DatasetSpec, force: bool = False, progress: bool = True) -> int:
+def write_dataset(root: Path, spec: DatasetSpec, force: bool = False, progress: bool = True,
+                  split: bool = True) -> int:
     """Render every clip and the split files into `root`, atomically; returns the number of clips.
+    Without `split` only classInd.txt is written: a calibration set uses every clip it has.
 
     Each clip's randomness comes from (seed, group, class, clip) alone, so a clip is the same whatever
     other classes or counts are asked for, and each group's person and room from (seed, group)."""
@@ -113,5 +115,6 @@ def write_dataset(root: Path, spec: DatasetSpec, force: bool = False, progress: 
             scene = plan_clip(label, spec.frames, spec.fps, spec.size, rng, looks[group])
             write_video(tmp / label / clip_name(label, group, clip), scene.iter_frames(), spec.fps)
         for name, text in split_lists(spec).items():
-            (tmp / name).write_text(text)
+            if split or name == "classInd.txt":
+                (tmp / name).write_text(text)
     return len(slots)

@@ -30,12 +30,14 @@ class Placer:
             self.x += 2 * self.facing * self._previous[self._contact][0]
         self.facing = facing
 
-    def place(self, caps: np.ndarray, radii: np.ndarray,
-              bounds: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def place(self, caps: np.ndarray, radii: np.ndarray, bounds: float | None = None,
+              planted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Body-frame capsules (F, parts, 2, 2) → world capsules (x right, y up, floor at 0) and the
         facing (+1 right, -1 left) of each frame.
 
-        With `bounds`, a figure that travels past ±bounds turns around (a walker stays in the room).
+        `planted` (F,) names the capsule end that must not slide in each frame (a walker's stance
+        foot); by default it is the lowest point. With `bounds`, a figure that travels past ±bounds
+        turns around (a walker stays in the room).
         """
         grounded = on_floor(caps, radii)
         points = grounded.reshape(grounded.shape[0], -1, 2)
@@ -43,7 +45,7 @@ class Placer:
         world = np.empty_like(grounded)
         facing = np.empty(grounded.shape[0], dtype=int)
         for f in range(grounded.shape[0]):
-            contact = int(np.argmin(lows[f]))
+            contact = int(np.argmin(lows[f]) if planted is None else planted[f])
             if self._previous is not None:
                 self.x += self.facing * (self._previous[contact][0] - points[f, contact, 0])
             self._previous, self._contact = points[f], contact

@@ -105,8 +105,9 @@ class _Planner:
         self.facing: list[np.ndarray] = []
         self.chairs: list[Furniture] = []
 
-    def _place(self, poses: np.ndarray, bounds: float | None = None) -> np.ndarray:
-        world, facing = self.placer.place(capsules(poses, self.look.body), self.radii, bounds)
+    def _place(self, poses: np.ndarray, bounds: float | None = None,
+               planted: np.ndarray | None = None) -> np.ndarray:
+        world, facing = self.placer.place(capsules(poses, self.look.body), self.radii, bounds, planted)
         self.world.append(world)
         self.facing.append(facing)
         self.last = poses[-1]
@@ -126,7 +127,8 @@ class _Planner:
         since = t[~early] - took
         poses = blend(np.repeat(self.last[None, :], since.size, axis=0), motion.poses(since),
                       smooth(np.clip(since / BLEND_S, 0.0, 1.0)))
-        world = self._place(poses, ROOM_HALF_WIDTH if motion.travels else None)
+        world = self._place(poses, ROOM_HALF_WIDTH if motion.travels else None,
+                            motion.planted(since) if motion.planted else None)
         if motion.seated_at is not None:
             seated = min(int(np.searchsorted(since, motion.seated_at)), since.size - 1)
             self.chairs.append(seat_under(world[seated], self.radii, self.placer.facing, self.rng))

@@ -1,0 +1,38 @@
+"""Shared, session-scoped, tiny fixtures for the device tests (run in the TensorFlow-free venv)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from har_device.synth.actions import LABELS
+from har_device.synth.dataset import make_spec, write_dataset
+
+SYNTH_SCRIPT = "walk:2,fall:1.5,idle:2,sit:1.5"
+
+
+def console_script(name: str) -> str:
+    """The installed console script beside this interpreter (the environment under test)."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else name
+
+
+@pytest.fixture(scope="session")
+def synth_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A UCF101-style synthetic dataset: 6 classes x 3 clips (3 groups), 4 frames, 64 px, 8 fps."""
+    root = tmp_path_factory.mktemp("synth") / "data"
+    spec = make_spec(LABELS, clips_per_class=3, frames=4, fps=8.0, size=64, seed=7, groups=3)
+    write_dataset(root, spec, progress=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def synth_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scripted synthetic scene (SYNTH_SCRIPT, 8 fps, 64 px, seed 3) made by the real `har-synth
+    video` command; its timeline is the .json beside it."""
+    out = tmp_path_factory.mktemp("synth_video") / "scene.mp4"
+    subprocess.run([console_script("har-synth"), "video", str(out), "--script", SYNTH_SCRIPT,
+                    "--fps", "8", "--size", "64", "--seed", "3"], check=True, capture_output=True)
+    return out
