@@ -1,0 +1,156 @@
+"""`./run demo`: the whole har-edge job on built-in defaults, as a newcomer first sees it.
+
+Render a synthetic dataset, train the demo model, convert it (pruning, QAT, full int8), then start
+a private MQTT broker, subscribe with `har-agent alerts`, and run the agent on a scripted video
+with falls. Each step runs the real console script a user would type, so the demo is also a living
+example of the commands. A step whose outputs exist is skipped, so a rerun reuses what is built;
+`--fresh` starts over.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from har_device.errors import WorkFailed, run_cli
+from har_device.local_broker import LocalBroker
+
+DEMO_SCRIPT = "walk:4,fall:3,idle:3,bend:3,sit:4,wave:3,fall:3,idle:2"
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    command: list[str]
+    done_when: tuple[Path, ...] = ()
+
+    def is_done(self) -> bool:
+        return bool(self.done_when) and all(path.exists() for path in self.done_when)
+
+
+def _tool(name: str) -> str:
+    """The console script installed beside this interpreter (the demo's own environment)."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else name
+
+
+def build_steps(work: Path, seed: int) -> list[Step]:
+    data, model, bundle = work / "data", work / "model.keras", work / "bundle"
+    video = work / "falls.mp4"
+    return [
+        Step("render a synthetic 6-class dataset",
+             [_tool("har-synth"), "dataset", str(data), "--clips-per-class", "20", "--frames", "16",
+              "--fps", "8", "--size", "112", "--seed", str(seed), "--force"],
+             (data / "classInd.txt",)),
+        Step("train the demo model (MobileNetV2-0.35 + TCN)",
+             [_tool("har-train"), "--arch", "mnv2-tcn", "--data", str(data), "--frames", "16",
+              "--size", "96", "--alpha", "0.35", "--seed", str(seed), "--out", str(model)],
+             (model,)),
+        Step("prune, quantization-aware train and convert to a verified full-int8 bundle",
+             [_tool("har-convert"), str(model), "--data", str(data), "--out", str(bundle),
+              "--prune", "0.5"],
+             (bundle / "har_model.json",)),
+        Step("render a scripted video with falls among other actions",
+             [_tool("har-synth"), "video", str(video), "--script", DEMO_SCRIPT, "--fps", "8",
+              "--size", "112", "--seed", str(seed + 1)],
+             (video, video.with_suffix(".json"))),
+    ]
+
+
+def _run(step: Step, number: int, total: int) -> None:
+    header = f"[{number}/{total}] {step.title}"
+    if step.is_done():
+        click.secho(f"{header}: already built, reusing", fg="cyan")
+        return
+    click.secho(header, bold=True)
+    click.echo("    $ " + " ".join(step.command))
+    started = time.monotonic()
+    completed = subprocess.run(step.command, check=False)
+    if completed.returncode != 0:
+        raise WorkFailed(f"step {number} ({step.title}) exited {completed.returncode}")
+    click.secho(f"    done in {time.monotonic() - started:.0f} s", fg="green")
+
+
+def fall_count(video: Path) -> int:
+    timeline = json.loads(video.with_suffix(".json").read_text())["timeline"]
+    return sum(1 for segment in timeline if segment["label"] == "fall")
+
+
+def run_agent_with_alerts(work: Path, number: int, total: int) -> tuple[str, str]:
+    """Start a private broker, subscribe with `har-agent alerts`, run the agent on the video.
+
+    Returns what the subscriber printed and the agent's exit summary.
+    """
+    click.secho(f"[{number}/{total}] run the agent on the video; alerts arrive over MQTT",
+                bold=True)
+    video, bundle = work / "falls.mp4", work / "bundle"
+    with LocalBroker() as broker:
+        alerts_command = [_tool("har-agent"), "alerts", "--broker", broker.url, "--device",
+                          "demo-cam", "--count", str(2 * fall_count(video)), "--timeout", "120"]
+        agent_command = [_tool("har-agent"), "run", "--bundle", str(bundle), "--source",
+                         str(video), "--device-id", "demo-cam", "--broker", broker.url,
+                         "--events-log", str(work / "events.jsonl"),
+                         "--latency-log", str(work / "latency.csv")]
+        click.echo("    $ " + " ".join(alerts_command) + " &")
+        subscriber = subprocess.Popen(alerts_command, stdout=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        click.echo("    $ " + " ".join(agent_command))
+        agent = subprocess.run(agent_command, capture_output=True, text=True, check=False)
+        if agent.returncode != 0:
+            subscriber.kill()
+            raise WorkFailed(f"har-agent run exited {agent.returncode}: {agent.stderr.strip()}")
+        try:
+            alerts, _ = subscriber.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            subscriber.kill()
+            alerts, _ = subscriber.communicate()
+    return alerts, agent.stderr
+
+
+def show_results(work: Path, alerts: str, agent_summary: str) -> None:
+    click.secho("\nAlerts received over MQTT (har-agent alerts)", bold=True)
+    click.echo(alerts.strip() or "(none)")
+    timeline = json.loads((work / "falls.json").read_text())["timeline"]
+    truth = ", ".join(f"{s['start_s']:.0f}-{s['end_s']:.0f} s" for s in timeline
+                      if s["label"] == "fall")
+    click.echo(f"ground truth: falls at {truth}")
+    report = work / "bundle" / "report.md"
+    if report.exists():
+        click.secho("\nConversion (har-convert report.md)", bold=True)
+        click.echo(report.read_text().strip())
+    click.secho("\nAgent latency on this machine (har-agent run)", bold=True)
+    click.echo("\n".join(line for line in agent_summary.splitlines()
+                         if not line.startswith("INFO:")).strip())
+
+
+@click.command()
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
+              show_default=True, help="Folder for everything the demo builds.")
+@click.option("--seed", default=7, show_default=True)
+@click.option("--fresh", is_flag=True, help="Delete the work folder first and rebuild everything.")
+def cli(work: Path, seed: int, fresh: bool) -> None:
+    """Render data, train, convert to int8 and run the agent on a video with falls."""
+    if fresh:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    steps = build_steps(work, seed)
+    total = len(steps) + 1
+    started = time.monotonic()
+    for number, step in enumerate(steps, 1):
+        _run(step, number, total)
+    alerts, agent_summary = run_agent_with_alerts(work, total, total)
+    show_results(work, alerts, agent_summary)
+    click.secho(f"\ndemo finished in {time.monotonic() - started:.0f} s; outputs in {work}/",
+                bold=True)
+
+
+main = run_cli(cli, "har-demo")
+
+if __name__ == "__main__":
+    main()
