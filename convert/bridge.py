@@ -14,6 +14,7 @@ names the first layer whose output diverges.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -43,16 +44,38 @@ def graph_of(model: keras.Model) -> keras.Model:
     return graph
 
 
-def graph_nodes(graph: keras.Model) -> list:
-    """The graph's layer calls in topological order, input placeholders left out."""
-    return [node for depth in sorted(graph._nodes_by_depth, reverse=True)
-            for node in graph._nodes_by_depth[depth]
-            if not isinstance(node.operation, keras.layers.InputLayer)]
+def graph_nodes(graph: Any) -> list[NodeParts]:
+    """The layer calls of a Keras 3 or tf_keras functional graph in topological order, input
+    placeholders left out."""
+    nodes = [node_parts(node) for depth in sorted(graph._nodes_by_depth, reverse=True)
+             for node in graph._nodes_by_depth[depth]]
+    return [node for node in nodes if type(node.layer).__name__ != "InputLayer"]
+
+
+@dataclass(frozen=True)
+class NodeParts:
+    """One call of a layer in a graph, the same for both libraries' node classes."""
+
+    layer: Any
+    args: tuple
+    kwargs: dict
+    inputs: list
+    outputs: list
+
+
+def node_parts(node: Any) -> NodeParts:
+    if hasattr(node, "arguments"):
+        return NodeParts(node.operation, node.arguments.args, node.arguments.kwargs,
+                         list(node.arguments.keras_tensors), list(node.output_tensors))
+    return NodeParts(node.layer, tuple(node.call_args), dict(node.call_kwargs),
+                     tf.nest.flatten(node.keras_inputs), tf.nest.flatten(node.outputs))
 
 
 class Bridge:
     """Rebuilds Keras 3 graphs in tf_keras with one tf_keras layer per Keras 3 layer.
 
+    A tf_keras layer is its own twin, so walking a tf_keras graph re-calls its own layers: that is
+    how the streaming head is cut out of a model that was a tf_keras file to begin with.
     Layers are cached, so a layer shared between calls (or between the whole model and the
     streaming head built later from the same bridge) is one tf_keras layer with one set of weights.
     `tensors` maps each Keras 3 symbolic tensor of the models rebuilt so far to its tf_keras twin,
@@ -74,37 +97,38 @@ class Bridge:
         return tf_keras.Model(inputs if len(inputs) > 1 else inputs[0],
                               outputs if len(outputs) > 1 else outputs[0], name=source.name)
 
-    def layer(self, source: keras.layers.Layer) -> tf_keras.layers.Layer:
+    def layer(self, source: Any) -> tf_keras.layers.Layer:
+        if isinstance(source, tf_keras.layers.Layer):
+            return source
         if id(source) not in self._layers:
             self._layers[id(source)] = translate_layer(source, self.model)
         return self._layers[id(source)]
 
-    def walk(self, graph: keras.Model, tensors: TensorMap) -> None:
+    def walk(self, graph: Any, tensors: TensorMap) -> None:
         """Call the tf_keras twin of every node whose inputs are in `tensors`, in graph order.
 
         Nodes whose inputs are not (yet) known are skipped, so seeding `tensors` with an inner
         tensor rebuilds only the part of the graph downstream of it (the streaming head).
         """
         for node in graph_nodes(graph):
-            known = all(id(t) in tensors for t in node.arguments.keras_tensors)
-            if known and not all(id(t) in tensors for t in node.output_tensors):
+            known = all(id(t) in tensors for t in node.inputs)
+            if known and not all(id(t) in tensors for t in node.outputs):
                 self._call(node, tensors)
 
-    def _call(self, node: Any, tensors: TensorMap) -> None:
-        source = node.operation
-        target = self.layer(source)
+    def _call(self, node: NodeParts, tensors: TensorMap) -> None:
+        target = self.layer(node.layer)
 
         def swap(value: Any) -> Any:
-            return tensors[id(value)] if isinstance(value, keras.KerasTensor) else value
+            return tensors.get(id(value), value)
 
-        args = keras.tree.map_structure(swap, node.arguments.args)
-        kwargs = {k: v for k, v in keras.tree.map_structure(swap, node.arguments.kwargs).items()
+        args = tf.nest.map_structure(swap, node.args)
+        kwargs = {k: v for k, v in tf.nest.map_structure(swap, node.kwargs).items()
                   if v is not None}
         outputs = tf.nest.flatten(target(*args, **kwargs))
-        if id(source) not in self._copied:
-            copy_weights(source, target)
-            self._copied.add(id(source))
-        for symbolic, output in zip(node.output_tensors, outputs):
+        if target is not node.layer and id(node.layer) not in self._copied:
+            copy_weights(node.layer, target)
+            self._copied.add(id(node.layer))
+        for symbolic, output in zip(node.outputs, outputs):
             tensors[id(symbolic)] = output
 
     def check_equivalence(self, source: keras.Model, rebuilt: tf_keras.Model,
@@ -131,7 +155,7 @@ class Bridge:
         """Describe the first node whose Keras 3 and tf_keras outputs differ by more than
         `tolerance` times max(1, their magnitude); None when every node agrees."""
         nodes = graph_nodes(graph)
-        symbolic = [t for node in nodes for t in node.output_tensors]
+        symbolic = [t for node in nodes for t in node.outputs]
         source_probe = keras.Model(graph.inputs, symbolic)
         target_probe = tf_keras.Model([self.tensors[id(t)] for t in graph.inputs],
                                       [self.tensors[id(t)] for t in symbolic])
@@ -141,22 +165,22 @@ class Bridge:
         rebuilt = dict(zip(map(id, symbolic),
                            (np.asarray(v) for v in target_probe(inputs, training=False))))
         for node in nodes:
-            for t in node.output_tensors:
+            for t in node.outputs:
                 expected = values[id(t)]
                 diff = _max_diff(expected, rebuilt[id(t)])
                 if diff > tolerance * max(1.0, float(np.max(np.abs(expected), initial=0.0))):
                     return self._describe_divergence(node, values, diff, tolerance)
         return None
 
-    def _describe_divergence(self, node: Any, values: dict, diff: float, tolerance: float) -> str:
-        layer = node.operation
+    def _describe_divergence(self, node: NodeParts, values: dict, diff: float, tolerance: float) -> str:
+        layer = node.layer
         here = f"{describe(layer)}, max |diff| {diff:.3g}"
         nested, fold = layer, False
         if type(layer).__name__ == "TimeDistributed":
             nested, fold = layer.layer, True
         if not isinstance(nested, keras.Model):
             return here
-        inner_inputs = [values[id(t)] for t in node.arguments.keras_tensors]
+        inner_inputs = [values[id(t)] for t in node.inputs]
         if fold:
             inner_inputs = [v.reshape((-1, *v.shape[2:])) for v in inner_inputs]
         inner = self.divergence(graph_of(nested), inner_inputs, tolerance)
