@@ -16,6 +16,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_valid
 
 from har_device.bundle import EventDefaults
 from har_device.errors import BadInput
+from har_device.mqtt_config import MqttSettings
 
 
 class _Strict(BaseModel):
@@ -61,6 +62,7 @@ class AgentConfig(_Strict):
     latency_log_max_mb: float = Field(10.0, gt=0)
     print_events: bool = False
     events: dict[str, EventOverride] = Field(default_factory=dict)
+    mqtt: MqttSettings | None = Field(None, description="publish events, state and stats")
 
     @field_validator("source", mode="before")
     @classmethod
@@ -120,9 +122,17 @@ def _line_of(node: yaml.Node | None, location: tuple) -> int | None:
 
 
 def load_config(path: Path | None, overrides: dict[str, Any]) -> AgentConfig:
-    """File fields, then the command line's non-None values on top, validated together."""
+    """File fields, then the command line's non-None values on top, validated together.
+
+    A nested section given on both sides (`mqtt:` and `--broker`) is merged field by field.
+    """
     data, node = read_yaml(path) if path else ({}, None)
-    merged = {**data, **{key: value for key, value in overrides.items() if value is not None}}
+    merged = dict(data)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            value = {**data[key], **value}
+        if value is not None:
+            merged[key] = value
     try:
         return AgentConfig.model_validate(merged)
     except ValidationError as error:
