@@ -72,8 +72,9 @@ def video(out: Path, script_text: str, fps: float, size: int, seed: int) -> None
     write_video(out, frames, fps)
     meta = {"fps": fps, "size": size, "seed": seed, "script": format_script(segments),
             "frames": scene.frames, "timeline": events}
-    write_text_atomic(out.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
-    click.echo(f"{out}: {scene.frames} frames, {events[-1]['end_s']:g} s; timeline in {out.with_suffix('.json')}")
+    timeline_path = out.with_suffix(".json")
+    write_text_atomic(timeline_path, json.dumps(meta, indent=2) + "\n")
+    click.echo(f"{out}: {scene.frames} frames, {events[-1]['end_s']:g} s; timeline in {timeline_path}")
 
 
 main = run_cli(cli, "har-synth")

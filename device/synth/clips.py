@@ -14,6 +14,7 @@ from har_device.synth.staging import film, seat_under
 
 CLIP_FIGURE = (0.28, 0.75)  # standing height as a fraction of the frame height
 MIN_SIZE = 32
+OCCLUSION = 0.25  # training variety; a scripted scene (a demo, a smoke test) is never occluded
 
 Seed = int | np.random.Generator
 
@@ -55,7 +56,7 @@ def plan_clip(action: str, frames: int, fps: float, size: int | tuple[int, int],
     if motion.seated_at is not None:
         seated = min(frames - 1, int(np.ceil(motion.seated_at * fps)))
         chairs = (seat_under(world[seated], radii, int(facing[seated]), rng),)
-    return film(world, facing, look, rng, shape, CLIP_FIGURE, chairs)
+    return film(world, facing, look, rng, shape, CLIP_FIGURE, chairs, OCCLUSION)
 
 
 def render_clip(action: str, frames: int, fps: float, size: int | tuple[int, int], rng_or_seed: Seed,

@@ -19,7 +19,8 @@ from har_device.atomic import atomic_dir
 from har_device.errors import BadInput
 from har_device.synth.actions import LABELS
 from har_device.synth.clips import check_label, check_request, plan_clip
-from har_device.synth.look import random_look
+from har_device.synth.look import Look, random_look
+from har_device.synth.render import Scene
 from har_device.video import write_video
 
 MAX_GROUPS = 99
@@ -94,25 +95,33 @@ def split_lists(spec: DatasetSpec) -> dict[str, str]:
             "testlist01.txt": "".join(line + "\n" for line in test)}
 
 
+def group_look(seed: int, group: int) -> Look:
+    """The person and room of one group, from (seed, group) alone."""
+    return random_look(np.random.default_rng([seed, group]))
+
+
+def plan_slot(spec: DatasetSpec, label: str, group: int, clip: int, look: Look | None = None) -> Scene:
+    """The clip `v_<label>_g<group>_c<clip>` of the dataset `spec`, from (seed, group, class, clip)
+    alone: a clip is the same whatever other classes or counts are asked for."""
+    rng = np.random.default_rng([spec.seed, group, LABELS.index(label), clip])
+    return plan_clip(label, spec.frames, spec.fps, spec.size, rng, look or group_look(spec.seed, group))
+
+
 def write_dataset(root: Path, spec: DatasetSpec, force: bool = False, progress: bool = True,
                   split: bool = True) -> int:
     """Render every clip and the split files into `root`, atomically; returns the number of clips.
-    Without `split` only classInd.txt is written: a calibration set uses every clip it has.
-
-    Each clip's randomness comes from (seed, group, class, clip) alone, so a clip is the same whatever
-    other classes or counts are asked for, and each group's person and room from (seed, group)."""
+    Without `split` only classInd.txt is written: a calibration set uses every clip it has."""
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise BadInput(f"{root}: exists and is not a directory")
     if root.is_dir() and any(root.iterdir()) and not force:
         raise BadInput(f"{root}: directory is not empty (use --force to replace it)")
     root.parent.mkdir(parents=True, exist_ok=True)
-    looks = {g: random_look(np.random.default_rng([spec.seed, g])) for g in range(1, spec.groups + 1)}
+    looks = {g: group_look(spec.seed, g) for g in range(1, spec.groups + 1)}
     slots = clip_slots(spec)
     with atomic_dir(root) as tmp:
         for label, group, clip in tqdm(slots, desc="rendering clips", unit="clip", disable=not progress):
-            rng = np.random.default_rng([spec.seed, group, LABELS.index(label), clip])
-            scene = plan_clip(label, spec.frames, spec.fps, spec.size, rng, looks[group])
+            scene = plan_slot(spec, label, group, clip, looks[group])
             write_video(tmp / label / clip_name(label, group, clip), scene.iter_frames(), spec.fps)
         for name, text in split_lists(spec).items():
             if split or name == "classInd.txt":

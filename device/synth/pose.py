@@ -51,10 +51,6 @@ def accelerate(u: np.ndarray) -> np.ndarray:
     return u * u * u
 
 
-def linear(u: np.ndarray) -> np.ndarray:
-    return u
-
-
 def keyframe_track(t: np.ndarray, keys: Sequence[tuple[float, np.ndarray, Ease]]) -> np.ndarray:
     """Poses at times `t` from keys (time_s, pose, ease into this key), held before the first and after
     the last key."""

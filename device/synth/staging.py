@@ -10,7 +10,6 @@ from har_device.synth.look import Furniture, Look, luminance
 from har_device.synth.render import Scene, random_effects, random_occluder
 from har_device.synth.room import draw_backdrop
 
-OCCLUSION_CHANCE = 0.25
 SEAT_DEPTH = 0.3
 
 
@@ -24,16 +23,18 @@ def seat_under(caps: np.ndarray, radii: np.ndarray, facing: int, rng: np.random.
 
 
 def film(world: np.ndarray, facing: np.ndarray, look: Look, rng: np.random.Generator,
-         size: tuple[int, int], figure: tuple[float, float], chairs: tuple[Furniture, ...] = ()) -> Scene:
+         size: tuple[int, int], figure: tuple[float, float], chairs: tuple[Furniture, ...] = (),
+         occlusion: float = 0.0) -> Scene:
     """A Scene for the placed figure `world` (F, parts, 2, 2), the standing figure being a `figure`
-    fraction of the frame height where the action leaves room for it."""
+    fraction of the frame height where the action leaves room for it, and partly hidden behind a
+    foreground object with probability `occlusion`."""
     radii = look.body.radii()
     x_min = float((world[..., 0] - radii[None, :, None]).min())
     x_max = float((world[..., 0] + radii[None, :, None]).max())
     top = float((world[..., 1] + radii[None, :, None]).max())
     camera = fit_camera((x_min, x_max, top), standing_height(look.body), size, rng, figure)
     occluder = None
-    if rng.random() < OCCLUSION_CHANCE:
+    if rng.random() < occlusion:
         avoid = [luminance(look.clothes["shirt"]), luminance(look.clothes["pants"])]
         occluder = random_occluder(rng, (x_min + 0.1, max(x_min + 0.1, x_max - 0.1)), avoid)
     return Scene(caps=world, radii=radii, facing=facing, look=look, camera=camera,

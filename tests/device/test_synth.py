@@ -14,10 +14,11 @@ from conftest import SYNTH_SCRIPT, console_script
 from har_device.errors import BadInput
 from har_device.synth import (LABELS, figure_boxes, iter_script_frames, parse_script, plan_script,
                               render_clip, vertical_extent)
-from har_device.synth.dataset import make_spec, write_dataset
+from har_device.synth.dataset import make_spec, plan_slot, write_dataset
 from har_device.video import probe, read_all
 
 SEEDS = range(12)
+CALIBRATION = Path(__file__).resolve().parents[2] / "calibration_data"
 SPAN_FRAMES, SPAN_FPS = 32, 16  # a 2 s clip at a fine time step for the geometry checks
 
 
@@ -186,3 +187,18 @@ def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(args: list[str],
     assert done.returncode == 2
     assert done.stderr.startswith("har-synth: error: ") and done.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_calibration_data_is_small_complete_and_current() -> None:
+    """The shipped set matches its README's command: every class, no split files, under 2 MB, and a
+    clip re-rendered now still matches the committed one (up to mp4 compression)."""
+    assert read_lines(CALIBRATION / "classInd.txt") == [f"{i} {c}" for i, c in enumerate(LABELS, 1)]
+    assert not (CALIBRATION / "trainlist01.txt").exists()
+    clips = sorted(CALIBRATION.glob("*/*.mp4"))
+    assert len(clips) == 36 and {clip.parent.name for clip in clips} == set(LABELS)
+    assert sum(clip.stat().st_size for clip in clips) < 2_000_000
+    spec = make_spec(LABELS, clips_per_class=6, frames=16, fps=8.0, size=112, seed=1, groups=6)
+    committed = read_all(CALIBRATION / "fall" / "v_fall_g03_c01.mp4").astype(int)
+    fresh = plan_slot(spec, "fall", 3, 1).render()
+    assert committed.shape == fresh.shape == (16, 112, 112, 3)
+    assert np.abs(committed - fresh).mean() < 8
