@@ -28,8 +28,11 @@ STANDING, LYING, SEATED = "standing", "lying", "seated"
 
 @dataclass(frozen=True)
 class Motion:
-    """Poses over time, and what the body is doing once the motion is over. `planted` (walking) names
-    the capsule end that stays put on the floor at each time; otherwise the lowest point does."""
+    """Poses over time (seconds since the motion began → (F, fields) degrees) and what a scene needs to
+    stage it: the state the body is left in (`end`), which way a fall topples (`heading` +1 forward,
+    -1 backward, so the figure can be turned to land in view), whether it travels (a walker is kept in
+    the room), when the hips reach the seat (`seated_at`, where the chair goes) and, for a walk, which
+    capsule end is `planted` at each time (otherwise the lowest point stays put)."""
 
     poses: Callable[[np.ndarray], np.ndarray]
     end: str = STANDING
@@ -80,7 +83,8 @@ def walk(rng: np.random.Generator, span: float) -> Motion:
     period, phase = u(1.0, 1.4), u(0, 2 * np.pi)
     hip_amp, knee_amp, arm_amp = u(15, 24), u(35, 55), u(15, 30)
     base = pose(trunk=u(2, 8), neck=u(-5, 10), elb_n=u(10, 35), elb_f=u(10, 35))
-    cycle = lambda t: 2 * np.pi * t / period + phase  # noqa: E731
+    def cycle(t: np.ndarray) -> np.ndarray:
+        return 2 * np.pi * t / period + phase
 
     def poses(t: np.ndarray) -> np.ndarray:
         w = cycle(t)
@@ -163,9 +167,12 @@ def sit(rng: np.random.Generator, span: float) -> Motion:
                   elb_f=u(40, 70))
     keys = [(lead, base, smooth), (lead + 0.45 * down, mid, smooth), (lead + down, seated, smooth)]
     sway = _sway(rng, 0.6)
-    fade = lambda t: np.clip((lead + down - t) / down, 0.0, 1.0)[:, None]  # still once seated
-    return Motion(lambda t: keyframe_track(t, keys) + sway(t) * fade(t),
-                  end=SEATED, seated_at=lead + down)
+
+    def poses(t: np.ndarray) -> np.ndarray:
+        settling = np.clip((lead + down - t) / down, 0.0, 1.0)[:, None]  # the sway dies out once seated
+        return keyframe_track(t, keys) + sway(t) * settling
+
+    return Motion(poses, end=SEATED, seated_at=lead + down)
 
 
 def _lying(rng: np.random.Generator, heading: int) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from har_device.synth.body import HEAD, NECK, PARTS
 from har_device.synth.camera import Camera
-from har_device.synth.look import Furniture, Look, luminance
+from har_device.synth.look import Furniture, Look
 from har_device.synth.room import draw_furniture
 
 SUBPIXEL = 4  # OpenCV fixed-point bits: smooth motion and thin limbs at 100 px
@@ -47,17 +47,6 @@ def random_effects(rng: np.random.Generator, frames: int, camera: Camera) -> Eff
         blur=0.0 if rng.random() < 0.4 else rng.uniform(0.3, 1.0) * min(h, w) / 112,
         noise=rng.uniform(0, 5), noise_seed=int(rng.integers(2**31)),
     )
-
-
-def random_occluder(rng: np.random.Generator, x_range: tuple[float, float], avoid: list[float]) -> Furniture:
-    """Something between camera and person that hides part of them: a pole or a low crate."""
-    colour = tuple(int(c) for c in rng.integers(20, 235, 3))
-    while any(abs(luminance(colour) - other) < 0.12 for other in avoid):
-        colour = tuple(int(c) for c in rng.integers(20, 235, 3))
-    x = rng.uniform(*x_range)
-    if rng.random() < 0.5:
-        return Furniture("pole", x, rng.uniform(0.05, 0.1), 4.0, 0.0, colour)
-    return Furniture("crate", x, rng.uniform(0.25, 0.45), rng.uniform(0.1, 0.2), 0.0, colour)
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,21 @@ import numpy as np
 from har_device.synth.body import PART_INDEX, TORSO, standing_height
 from har_device.synth.camera import fit_camera
 from har_device.synth.look import Furniture, Look, luminance
-from har_device.synth.render import Scene, random_effects, random_occluder
+from har_device.synth.render import Scene, random_effects
 from har_device.synth.room import draw_backdrop
 
 SEAT_DEPTH = 0.3
+
+
+def random_occluder(rng: np.random.Generator, x_range: tuple[float, float], avoid: list[float]) -> Furniture:
+    """Something between camera and person that hides part of them: a pole or a low crate."""
+    colour = tuple(int(c) for c in rng.integers(20, 235, 3))
+    while any(abs(luminance(colour) - other) < 0.12 for other in avoid):
+        colour = tuple(int(c) for c in rng.integers(20, 235, 3))
+    x = rng.uniform(*x_range)
+    if rng.random() < 0.5:
+        return Furniture("pole", x, rng.uniform(0.05, 0.1), 4.0, 0.0, colour)
+    return Furniture("crate", x, rng.uniform(0.25, 0.45), rng.uniform(0.1, 0.2), 0.0, colour)
 
 
 def seat_under(caps: np.ndarray, radii: np.ndarray, facing: int, rng: np.random.Generator) -> Furniture:
