@@ -105,14 +105,15 @@ def walk(rng: np.random.Generator, span: float) -> Motion:
 
 
 def wave(rng: np.random.Generator, span: float) -> Motion:
-    """An arm goes up above the head and the forearm swings side to side."""
+    """An arm goes up, nearly vertical, the hand well above the head, and the forearm swings to and
+    fro (with a little of the upper arm): clear even when it is the far arm, behind the head."""
     u = rng.uniform
     base = relaxed_stance(rng)
     base[[INDEX["sho_n"], INDEX["elb_n"], INDEX["sho_f"], INDEX["elb_f"]]] = [u(0, 10), u(5, 20),
                                                                            u(0, 10), u(5, 20)]
-    sides = [["n"], ["f"], ["n", "f"]][rng.choice(3, p=[0.55, 0.3, 0.15])]
+    sides = [["n"], ["f"], ["n", "f"]][rng.choice(3, p=[0.65, 0.2, 0.15])]
     raise_at, raise_for = u(0, min(0.3 * span, 0.6)), u(0.25, 0.45)
-    shoulder, centre, amp, period = u(145, 175), u(15, 45), u(20, 40), u(0.45, 0.8)
+    shoulder, centre, amp, period = u(150, 180), u(10, 30), u(20, 35), u(0.45, 0.8)
     raised = base.copy()
     for side in sides:
         raised[INDEX[f"sho_{side}"]], raised[INDEX[f"elb_{side}"]] = shoulder, centre
