@@ -28,9 +28,10 @@ def _common(command: click.Command) -> click.Command:
     return command
 
 
-@click.group(help=__doc__)
+@click.group()
 def cli() -> None:
-    pass
+    """Render synthetic people doing fall, walk, sit, bend, wave, idle: a UCF101-style dataset, or one
+    scripted scene with its ground-truth timeline. Deterministic by --seed."""
 
 
 @cli.command()
