@@ -10,13 +10,12 @@ import pytest
 from har_device.synth.actions import LABELS
 from har_device.synth.dataset import make_spec, write_dataset
 
-SYNTH_SCRIPT = "walk:2,fall:1.5,idle:2,sit:1.5"
 
-
-def console_script(name: str) -> str:
-    """The installed console script beside this interpreter (the environment under test)."""
-    beside = Path(sys.executable).with_name(name)
-    return str(beside) if beside.exists() else name
+@pytest.fixture(scope="session")
+def har_synth() -> str:
+    """The installed `har-synth` console script beside this interpreter (the environment under test)."""
+    beside = Path(sys.executable).with_name("har-synth")
+    return str(beside) if beside.exists() else "har-synth"
 
 
 @pytest.fixture(scope="session")
@@ -29,10 +28,15 @@ def synth_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def synth_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A scripted synthetic scene (SYNTH_SCRIPT, 8 fps, 64 px, seed 3) made by the real `har-synth
-    video` command; its timeline is the .json beside it."""
+def synth_script() -> str:
+    return "walk:2,fall:1.5,idle:2,sit:1.5"
+
+
+@pytest.fixture(scope="session")
+def synth_video(tmp_path_factory: pytest.TempPathFactory, har_synth: str, synth_script: str) -> Path:
+    """A scripted synthetic scene (`synth_script`, 8 fps, 64 px, seed 3, 7 s) made by the real
+    `har-synth video` command; its timeline is the .json beside it."""
     out = tmp_path_factory.mktemp("synth_video") / "scene.mp4"
-    subprocess.run([console_script("har-synth"), "video", str(out), "--script", SYNTH_SCRIPT,
+    subprocess.run([har_synth, "video", str(out), "--script", synth_script,
                     "--fps", "8", "--size", "64", "--seed", "3"], check=True, capture_output=True)
     return out

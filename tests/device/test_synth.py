@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SYNTH_SCRIPT, console_script
 from har_device.errors import BadInput
 from har_device.synth import (LABELS, figure_boxes, iter_script_frames, parse_script, plan_script,
                               render_clip, vertical_extent)
@@ -159,9 +158,10 @@ def test_dataset_refuses_a_non_empty_directory_unless_forced(tmp_path: Path) -> 
     assert not (tmp_path / "keep.txt").exists() and (tmp_path / "classInd.txt").exists()
 
 
-def test_video_and_timeline_match_the_script(synth_video: Path) -> None:
+def test_video_and_timeline_match_the_script(synth_video: Path, synth_script: str) -> None:
     meta = json.loads(synth_video.with_suffix(".json").read_text())
-    script = parse_script(SYNTH_SCRIPT)
+    script = parse_script(synth_script)
+    assert meta["script"] == synth_script
     assert [(e["label"], e["end_s"] - e["start_s"]) for e in meta["timeline"]] == \
         [(s.label, s.seconds) for s in script]
     assert meta["timeline"][0]["start_s"] == 0 and all(
@@ -181,8 +181,9 @@ def test_video_and_timeline_match_the_script(synth_video: Path) -> None:
     ["dataset", "{tmp}/data", "--clips-per-class", "4", "--groups", "9"],
     ["dataset", "{tmp}/data", "--fps", "0"],
 ])
-def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(args: list[str], tmp_path: Path) -> None:
-    done = subprocess.run([console_script("har-synth")] + [a.format(tmp=tmp_path) for a in args],
+def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(args: list[str], tmp_path: Path,
+                                                                 har_synth: str) -> None:
+    done = subprocess.run([har_synth] + [a.format(tmp=tmp_path) for a in args],
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.startswith("har-synth: error: ") and done.stderr.count("\n") == 1
