@@ -11,11 +11,15 @@ from har_device.synth.actions import LABELS
 from har_device.synth.dataset import make_spec, write_dataset
 
 
+def console_script(name: str) -> str:
+    """The installed console script beside this interpreter (the environment under test)."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else name
+
+
 @pytest.fixture(scope="session")
 def har_synth() -> str:
-    """The installed `har-synth` console script beside this interpreter (the environment under test)."""
-    beside = Path(sys.executable).with_name("har-synth")
-    return str(beside) if beside.exists() else "har-synth"
+    return console_script("har-synth")
 
 
 @pytest.fixture(scope="session")
