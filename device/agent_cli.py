@@ -1,6 +1,7 @@
 """The `har-agent` command: `run` and `check-config` (service and alert commands join it)."""
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from pathlib import Path
@@ -10,9 +11,12 @@ import click
 from tabulate import tabulate
 
 from har_device.agent import Agent, RunSummary, open_model
+from har_device.alerts_cli import alerts
 from har_device.config import AgentConfig, load_config
 from har_device.errors import run_cli
 from har_device.latency import STAGES
+from har_device.mqtt_config import mqtt_overrides, mqtt_run_options
+from har_device.mqtt_publisher import MqttPublisher
 from har_device.service_cli import install_service, uninstall_service
 from har_device.systemd_notify import ServiceNotifier
 
@@ -51,11 +55,17 @@ def _stop_on_signals() -> threading.Event:
 @click.option("--events-log", type=click.Path(path_type=Path), help="append events as JSON lines")
 @click.option("--latency-log", type=click.Path(path_type=Path), help="per-frame latency CSV")
 @click.option("--print-events/--no-print-events", default=None, help="print events as they happen")
+@mqtt_run_options
 def run(config_path: Path | None, **options: Any) -> None:
     """Camera → model → action events, with a per-frame latency log."""
-    config = load_config(config_path, options)
+    config = load_config(config_path, mqtt_overrides(options))
+    logging.basicConfig(level=logging.INFO, format="har-agent: %(message)s")
     systemd = ServiceNotifier.from_environment()
-    agent = Agent(config, observers=[systemd] if systemd else [])
+    mqtt = MqttPublisher(config.mqtt, config.device_id) if config.mqtt else None
+    agent = Agent(config, extra_sinks=[mqtt] if mqtt else [],
+                  observers=[observer for observer in (systemd, mqtt) if observer])
+    if mqtt:
+        mqtt.start(agent.model)
     stop = _stop_on_signals()
     click.echo(f"har-agent: {agent.model.name} ({agent.model.mode}, T={agent.model.frames}, "
                f"{agent.model.sample_fps or 'every'} fps) on {config.source}", err=True)
@@ -88,4 +98,5 @@ def check_config(config_path: Path, bundle: Path | None) -> None:
 
 cli.add_command(install_service)
 cli.add_command(uninstall_service)
+cli.add_command(alerts)
 main = run_cli(cli, "har-agent")

@@ -9,6 +9,7 @@ import pytest
 
 from har_device.synth.actions import LABELS
 from har_device.synth.dataset import make_spec, write_dataset
+from mqtt_broker import broker, subscribe  # noqa: F401 - MQTT fixtures: a private broker, subscribers
 
 
 def console_script(name: str) -> str:

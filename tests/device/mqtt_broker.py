@@ -1,16 +1,16 @@
-"""A private Mosquitto for the MQTT tests, and a subscriber that records what arrives.
+"""MQTT test helpers: a private broker with persistent sessions, and a recording subscriber.
 
-Each broker listens on a free loopback port with its own config, persistence file and log, so
-tests never touch a system broker and can stop and restart theirs (a restarted broker keeps its
-port and its persistent sessions). `tls_files` makes a CA, a server and a client certificate with
-the openssl command-line tool.
+The broker is the project's `LocalBroker` (a loopback port, never the system broker); here it also
+keeps persistent sessions across `stop()`/`start()`, so a subscriber misses nothing while the
+agent's broker is "down". `tls_files` makes a CA, a server and a client certificate with the
+openssl command-line tool.
 """
 from __future__ import annotations
 
+import getpass
 import json
-import shutil
-import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -21,13 +21,9 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+from har_device.local_broker import LocalBroker
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+HAR_AGENT = str(Path(sys.executable).with_name("har-agent"))
 
 
 def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -41,36 +37,16 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-class Broker:
-    def __init__(self, workdir: Path, settings: str = "allow_anonymous true\n"):
-        self.workdir, self.port = workdir, free_port()
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\n{settings}persistence true\n"
-                             f"persistence_location {workdir}/\nlog_dest file {workdir}/log\n")
-        self.process: subprocess.Popen | None = None
+def private_broker(workdir: Path, settings: str = "", anonymous: bool = True) -> LocalBroker:
+    """A LocalBroker (not started) that keeps sessions across a restart.
 
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def start(self) -> "Broker":
-        self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_until(self._accepting, 10, f"mosquitto on port {self.port}")
-        return self
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-    def _accepting(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"mosquitto exited: {self.process.stderr.read().decode()}")
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+    It runs as the test's user, so it can read the password and certificate files the test wrote
+    (as root, mosquitto would otherwise switch to the `mosquitto` user).
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    return LocalBroker(allow_anonymous=anonymous,
+                       extra_config=f"user {getpass.getuser()}\npersistence true\n"
+                                    f"persistence_location {workdir}/\n{settings}")
 
 
 @dataclass
@@ -122,14 +98,13 @@ class Subscriber:
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    running = Broker(tmp_path / "broker").start()
-    yield running
-    running.stop()
+def broker(tmp_path: Path) -> Iterator[LocalBroker]:
+    with private_broker(tmp_path / "broker") as running:
+        yield running
 
 
 @pytest.fixture
-def subscribe(broker: Broker) -> Iterator[Callable[..., Subscriber]]:
+def subscribe(broker: LocalBroker) -> Iterator[Callable[..., Subscriber]]:
     """`subscribe(topics, session=None)` → a recording subscriber on the test's broker."""
     made: list[Subscriber] = []
 
