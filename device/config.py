@@ -26,14 +26,17 @@ class _Strict(BaseModel):
 class EventOverride(_Strict):
     """Per-label changes to the bundle's event defaults; unset fields keep the bundle's value."""
 
-    alert: bool | None = None
-    enter: float | None = Field(None, gt=0.0, le=1.0)
-    exit: float | None = Field(None, ge=0.0, lt=1.0)
-    smoothing: int | None = Field(None, ge=1)
-    min_duration_s: float | None = Field(None, ge=0.0)
-    cooldown_s: float | None = Field(None, ge=0.0)
-    latch: bool | None = None
-    escalate_after_s: float | None = Field(None, gt=0.0)
+    alert: bool | None = Field(None, description="the label raises events")
+    enter: float | None = Field(None, gt=0.0, le=1.0, description="smoothed score that starts "
+                                                                   "an event")
+    exit: float | None = Field(None, ge=0.0, lt=1.0, description="smoothed score that ends it")
+    smoothing: int | None = Field(None, ge=1, description="outputs averaged per label")
+    min_duration_s: float | None = Field(None, ge=0.0, description="above `enter` this long "
+                                                                   "before the event starts")
+    cooldown_s: float | None = Field(None, ge=0.0, description="quiet time after an event")
+    latch: bool | None = Field(None, description="end only when another action is seen")
+    escalate_after_s: float | None = Field(None, gt=0.0, description="one `update` after this "
+                                                                     "long")
 
     def apply(self, base: EventDefaults) -> EventDefaults:
         changes = self.model_dump(exclude_none=True)
@@ -47,21 +50,28 @@ class AgentConfig(_Strict):
     source: str = Field("0", description="camera index, /dev/videoN, file, URL, pipeline, "
                                          "csi:N, picamera2, synthetic:SCRIPT")
     device_id: str = Field(default_factory=lambda: socket.gethostname().split(".")[0],
-                           pattern=r"^[A-Za-z0-9_-]+$")
-    mode: Literal["clip", "streaming", "frame"] | None = None
+                           pattern=r"^[A-Za-z0-9_-]+$",
+                           description="names the camera in events and MQTT topics (default: "
+                                       "the hostname)")
+    mode: Literal["clip", "streaming", "frame"] | None = Field(
+        None, description="runner mode (default: the bundle's)")
     stride: int = Field(1, ge=1, description="frames between two decisions")
-    threads: int | None = Field(None, ge=1, le=64)
+    threads: int | None = Field(None, ge=1, le=64, description="inference threads (default: "
+                                                                  "LiteRT's choice)")
     labels: str | None = Field(None, description="for a bare .tflite: file or comma list")
     frames: int | None = Field(None, ge=1, description="for a bare .tflite: T")
     sample_fps: float | None = Field(None, gt=0, description="override the bundle's rate")
-    loop: bool = False
-    stall_timeout_s: float = Field(5.0, gt=0)
+    loop: bool = Field(False, description="replay a file or synthetic scene forever")
+    stall_timeout_s: float = Field(5.0, gt=0, description="seconds without a frame before a "
+                                                          "live source is reopened")
     max_frames: int | None = Field(None, ge=1, description="stop after this many frames")
-    events_log: Path | None = None
-    latency_log: Path | None = None
-    latency_log_max_mb: float = Field(10.0, gt=0)
-    print_events: bool = False
-    events: dict[str, EventOverride] = Field(default_factory=dict)
+    events_log: Path | None = Field(None, description="append every event as a JSON line")
+    latency_log: Path | None = Field(None, description="per-frame latency CSV")
+    latency_log_max_mb: float = Field(10.0, gt=0, description="rotate the latency CSV at "
+                                                               "this size (3 backups)")
+    print_events: bool = Field(False, description="print events on the terminal")
+    events: dict[str, EventOverride] = Field(default_factory=dict,
+                                             description="per-label event settings")
     mqtt: MqttSettings | None = Field(None, description="publish events, state and stats")
 
     @field_validator("source", mode="before")
