@@ -71,8 +71,8 @@ def alerts(broker: str, device_id: str | None, prefix: str, as_json: bool, count
 
 def _settings(broker: str, prefix: str, connection: dict[str, Any]) -> MqttSettings:
     try:
-        return MqttSettings(broker=broker, prefix=prefix,
-                            **{key: value for key, value in connection.items() if value is not None})
+        given = {key: value for key, value in connection.items() if value is not None}
+        return MqttSettings(broker=broker, prefix=prefix, **given)
     except ValidationError as error:
         first = error.errors()[0]
         option = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "options"

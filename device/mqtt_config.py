@@ -80,7 +80,8 @@ class MqttSettings(BaseModel):
     ha_discovery: bool = False
     ha_prefix: str = Field("homeassistant", pattern=_TOPIC_LEVELS)
     state_dir: Path | None = Field(None, description="where the outbox lives (default: "
-                                                     "$STATE_DIRECTORY or ~/.local/state/har-agent)")
+                                                     "$STATE_DIRECTORY or "
+                                                     "~/.local/state/har-agent)")
     outbox_max_rows: int = Field(10_000, ge=1)
     outbox_max_age_h: float = Field(168.0, gt=0)
     reconnect_max_s: int = Field(60, ge=1, description="longest wait between reconnect attempts")
@@ -95,7 +96,8 @@ class MqttSettings(BaseModel):
     @classmethod
     def _version_as_text(cls, value: Any) -> Any:
         """`protocol: 5` in YAML is a number."""
-        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return str(value) if numeric else value
 
     @field_validator("ca_file", "cert_file", "key_file")
     @classmethod

@@ -6,8 +6,8 @@ per insert (it survives `kill -9` and a power cut) and deleted only when the bro
 arrives; rows carry an increasing id, so the backlog goes out in the order it was decided. Deletes
 skip the fsync: one lost in a power cut only means that message is sent again (at-least-once,
 `event_id` lets subscribers drop it), and they stay off the sender's critical path. The file is
-bounded by rows and by age — an agent offline for months must not fill the SD card — and what the
-bound drops (oldest first) is counted and logged.
+bounded by rows and by age (an agent offline for months must not fill the SD card), and what
+the bound drops, oldest first, is counted and logged.
 """
 from __future__ import annotations
 
@@ -57,8 +57,9 @@ class Outbox:
     def add(self, topic: str, payload: str) -> int:
         """Store one message durably; returns its row id."""
         with self._lock:
-            row_id = self._db.execute("INSERT INTO outbox (created, topic, payload) VALUES (?, ?, ?)",
-                                      (self.clock(), topic, payload)).lastrowid
+            row_id = self._db.execute(
+                "INSERT INTO outbox (created, topic, payload) VALUES (?, ?, ?)",
+                (self.clock(), topic, payload)).lastrowid
             self._prune()
         assert row_id is not None
         return row_id

@@ -67,16 +67,11 @@ class Subscriber:
     restart and while it reconnects: the test then sees everything the agent delivered.
     """
 
-    def __init__(self, port: int, topics: list[str], session: str | None = None, tls: dict | None = None,
-                 auth: tuple[str, str] | None = None):
+    def __init__(self, port: int, topics: list[str], session: str | None = None):
         self.messages: list[Received] = []
         self._lock = threading.Lock()
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=session or "",
                                   clean_session=session is None)
-        if tls:
-            self.client.tls_set(**tls)
-        if auth:
-            self.client.username_pw_set(*auth)
         self.client.reconnect_delay_set(1, 1)
         self.client.on_connect = lambda client, *_: [client.subscribe(t, qos=1) for t in topics]
         self.client.on_message = self._record
@@ -126,8 +121,8 @@ def tls_files(directory: Path) -> dict[str, Path]:
     def openssl(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=directory)
 
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=har-test-ca",
-            "-keyout", "ca.key", "-out", "ca.crt")
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            "/CN=har-test-ca", "-keyout", "ca.key", "-out", "ca.crt")
     (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     for name in ("server", "client"):
         openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",

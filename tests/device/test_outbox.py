@@ -1,4 +1,4 @@
-"""The SQLite outbox: order, persistence across a restart, bounds by rows and age, a corrupt file."""
+"""The SQLite outbox: order, persistence across restarts, bounds by rows and age, corrupt files."""
 from __future__ import annotations
 
 import logging
