@@ -175,6 +175,7 @@ def environment() -> dict[str, Any]:
     return {"python": platform.python_version(), "paho_mqtt": paho_mqtt.__version__,
             "mosquitto": version.splitlines()[0] if version else "unknown",
             "machine": platform.machine(), "cpus": os.cpu_count(),
+            "load_average_1min": round(os.getloadavg()[0], 2),
             "outbox": "SQLite WAL, synchronous=FULL (one fsync per event)"}
 
 
@@ -194,8 +195,9 @@ def markdown(report: dict[str, Any]) -> str:
             f"p95 {insert['p95']} ms, the largest single part of decision → receipt (the "
             f"rest: the sender thread, paho, the broker and the subscriber).\n\n"
             f"Environment: Python {env['python']}, paho-mqtt {env['paho_mqtt']}, "
-            f"{env['mosquitto']}, {env['machine']} with {env['cpus']} CPUs (shared); outbox "
-            f"{env['outbox']}.\n\nCommand: `{report['command']}`\n")
+            f"{env['mosquitto']}, {env['machine']} with {env['cpus']} CPUs (shared, load "
+            f"average {env['load_average_1min']} at the start); outbox {env['outbox']}.\n\n"
+            f"Command: `{report['command']}`\n")
 
 
 @click.command()
