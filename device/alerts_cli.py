@@ -29,7 +29,8 @@ from har_device.topics import events_filter
 
 
 def alert_line(event: dict[str, Any]) -> str:
-    """`18:42:31  hall  START  fall …`: when the deciding frame was seen, where, and what."""
+    """`18:42:31  hall  START  fall …`: the wall time the event started (or ended), where,
+    and `describe_event`'s account of what happened."""
     decided = event["end_time"] if event["type"] == "end" else event["start_time"]
     clock = datetime.fromisoformat(decided).astimezone().strftime("%H:%M:%S")
     return f"{clock}  {event['device_id']}  {describe_event(event)}"
