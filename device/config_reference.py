@@ -1,12 +1,14 @@
 """The agent config reference in README.md, generated from the schema so the two cannot drift.
 
-`python -m har_device.config_reference` prints the markdown; a test compares it with the README
-section between the `config-reference` markers.
+`python -m har_device.config_reference [README.md]` prints the markdown, or rewrites the README
+section between the `config-reference` markers; a test checks that the README is up to date.
 """
 from __future__ import annotations
 
+import sys
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -67,5 +69,17 @@ def markdown() -> str:
     return "\n".join([BEGIN, *_table(AgentConfig, ""), END])
 
 
+def readme_section(text: str) -> str:
+    return text[text.index(BEGIN):text.index(END) + len(END)]
+
+
+def update_readme(path: Path) -> None:
+    text = path.read_text()
+    path.write_text(text.replace(readme_section(text), markdown()))
+
+
 if __name__ == "__main__":
-    print(markdown())
+    if len(sys.argv) > 1:
+        update_readme(Path(sys.argv[1]))
+    else:
+        print(markdown())
