@@ -29,10 +29,9 @@ from har_device.topics import events_filter
 
 
 def alert_line(event: dict[str, Any]) -> str:
-    """`18:42:31  hall  START  fall …`: the wall time the event started (or ended), where,
-    and `describe_event`'s account of what happened."""
-    decided = event["end_time"] if event["type"] == "end" else event["start_time"]
-    clock = datetime.fromisoformat(decided).astimezone().strftime("%H:%M:%S")
+    """`18:42:31  hall  START  fall …`: when the agent decided (local time), where, and
+    `describe_event`'s account of what happened."""
+    clock = datetime.fromtimestamp(event["queued_at"]).strftime("%H:%M:%S")
     return f"{clock}  {event['device_id']}  {describe_event(event)}"
 
 
