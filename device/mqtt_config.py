@@ -67,23 +67,29 @@ class MqttSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     broker: str = Field(description="mqtt://[user:pass@]host[:port] or mqtts://…")
-    username: str | None = None
-    password: SecretStr | None = None
+    username: str | None = Field(None, description=f"if not in the URL (or ${USERNAME_ENV})")
+    password: SecretStr | None = Field(None, description=f"if not in the URL (or ${PASSWORD_ENV}); "
+                                                         "never logged")
     ca_file: Path | None = Field(None, description="CA certificate for mqtts (default: system CAs)")
     cert_file: Path | None = Field(None, description="client certificate for mqtts")
     key_file: Path | None = Field(None, description="client key, if not inside cert_file")
-    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    protocol: Literal["3.1.1", "5"] = Field("3.1.1", description="MQTT version")
     keepalive_s: int = Field(30, ge=2, le=3600, description="the broker declares us offline "
                                                             "after 1.5x this without a packet")
-    prefix: str = Field("har", pattern=_TOPIC_LEVELS)
-    stats_interval_s: float = Field(30.0, gt=0)
-    ha_discovery: bool = False
-    ha_prefix: str = Field("homeassistant", pattern=_TOPIC_LEVELS)
+    prefix: str = Field("har", pattern=_TOPIC_LEVELS,
+                        description="first topic level: PREFIX/DEVICE_ID/events, state, stats, "
+                                    "availability")
+    stats_interval_s: float = Field(30.0, gt=0, description="seconds between stats messages")
+    ha_discovery: bool = Field(False, description="announce the agent to Home Assistant")
+    ha_prefix: str = Field("homeassistant", pattern=_TOPIC_LEVELS,
+                           description="Home Assistant's discovery prefix")
     state_dir: Path | None = Field(None, description="where the outbox lives (default: "
                                                      "$STATE_DIRECTORY or "
                                                      "~/.local/state/har-agent)")
-    outbox_max_rows: int = Field(10_000, ge=1)
-    outbox_max_age_h: float = Field(168.0, gt=0)
+    outbox_max_rows: int = Field(10_000, ge=1, description="undelivered events kept at most; "
+                                                           "the oldest go first")
+    outbox_max_age_h: float = Field(168.0, gt=0, description="undelivered events older than this "
+                                                             "are dropped")
     reconnect_max_s: int = Field(60, ge=1, description="longest wait between reconnect attempts")
 
     @field_validator("broker")
