@@ -87,9 +87,12 @@ class Bridge:
         self._copied: set[int] = set()
         self.tensors: TensorMap = {}
 
-    def model(self, source: keras.Model) -> tf_keras.Model:
+    def model(self, source: keras.Model,
+               input_shape: tuple[int, ...] | None = None) -> tf_keras.Model:
+        """The tf_keras twin of `source`; `input_shape` (no batch axis) fixes dimensions the
+        source leaves open, such as T, which unrolled recurrent layers need."""
         graph = graph_of(source)
-        inputs = [tf_keras.Input(shape=t.shape[1:], dtype=t.dtype,
+        inputs = [tf_keras.Input(shape=input_shape or t.shape[1:], dtype=t.dtype,
                                  name=t._keras_history.operation.name) for t in graph.inputs]
         self.tensors.update({id(k): t for k, t in zip(graph.inputs, inputs)})
         self.walk(graph, self.tensors)

@@ -41,11 +41,19 @@ SUPPORTED = frozenset({
 })
 WRAPPERS = frozenset({"TimeDistributed", "Bidirectional"})
 
+# TFLite has no 3D pooling op, so a 3D pooling that pools space only (pool and stride 1 over T,
+# as in ConvLSTM models) is rebuilt as the same 2D pooling applied per frame: same numbers, and
+# it converts without Flex.
+SPATIAL_ONLY_3D_POOLING = {"MaxPooling3D": "MaxPooling2D", "AveragePooling3D": "AveragePooling2D"}
 RENAMED_OPTIONS = {"LeakyReLU": {"negative_slope": "alpha"}}
 # tf_keras's fused BatchNorm kernel rounds differently from Keras 3's formula (measured: 4e-7 at the
 # first BN of a MobileNetV2, 5e-3 at its output); unfused, the rebuild is exact. The TFLite
 # converter folds either form into the preceding convolution.
-FORCED_OPTIONS = {"BatchNormalization": {"fused": False}}
+# GRU and SimpleRNN are unrolled over the (fixed) T steps: the converter fuses only LSTM into one
+# op, and the full-int8 conversion of a GRU's WHILE loop crashes the converter (measured:
+# SIGSEGV, also inside Bidirectional), while the unrolled GRU is plain int8 ops. Same arithmetic.
+FORCED_OPTIONS = {"BatchNormalization": {"fused": False}, "GRU": {"unroll": True},
+                  "SimpleRNN": {"unroll": True}}
 # Options tf_keras lacks that cannot change what a trained layer computes at inference.
 INFERENCE_NEUTRAL_OPTIONS = frozenset({"seed", "use_cudnn", "zero_output_for_mask"})
 # Keras 3 activation names tf_keras does not know.
@@ -78,8 +86,25 @@ def translate_layer(layer: keras.layers.Layer,
             translate_layer(layer.forward_layer, bridge_model),
             backward_layer=translate_layer(layer.backward_layer, bridge_model),
             merge_mode=layer.merge_mode, name=layer.name)
+    if class_name in SPATIAL_ONLY_3D_POOLING and _pools_space_only(layer):
+        return _per_frame_pooling(layer)
     target = getattr(tf_keras.layers, class_name)
     return target(**translate_config(layer, target))
+
+
+def _pools_space_only(layer: keras.layers.Layer) -> bool:
+    config = layer.get_config()
+    return (config.get("data_format", "channels_last") == "channels_last"
+            and config["pool_size"][0] == 1 and tuple(config["strides"] or (1,))[0] == 1)
+
+
+def _per_frame_pooling(layer: keras.layers.Layer) -> tf_keras.layers.Layer:
+    config = layer.get_config()
+    pooling = getattr(tf_keras.layers, SPATIAL_ONLY_3D_POOLING[type(layer).__name__])
+    strides = tuple(config["strides"] or config["pool_size"])[1:]
+    return tf_keras.layers.TimeDistributed(
+        pooling(pool_size=tuple(config["pool_size"])[1:], strides=strides,
+                padding=config["padding"]), name=layer.name)
 
 
 def translate_config(layer: keras.layers.Layer, target: type) -> dict[str, Any]:

@@ -182,3 +182,37 @@ def write_metadata(directory: Path | str, meta: BundleMetadata) -> Path:
     path = Path(directory) / METADATA_FILE
     path.write_text(json.dumps(meta.model_dump(mode="json"), indent=2) + "\n")
     return path
+
+
+EMBEDDED_METADATA = "har_edge"
+TFLITE_IDENTIFIER = b"TFL3"
+
+
+def read_embedded_metadata(path: Path | str) -> dict | None:
+    """The har-edge metadata embedded in a `.tflite` (entry "har_edge"), or None if it has none.
+
+    It is `har_model.json` without the per-file sha256 and size (a file cannot hold its own
+    hash), so one `.tflite` copied on its own (to an Android app, say) still says what its labels,
+    input mapping and frame rate are. Read with ai-edge-litert's flatbuffer schema: no TensorFlow.
+    """
+    from ai_edge_litert import schema_py_generated as schema
+
+    path = Path(path)
+    data = path.read_bytes()
+    if data[4:8] != TFLITE_IDENTIFIER:
+        raise BadInput(f"{path}: not a TFLite flatbuffer")
+    model = schema.Model.GetRootAs(data, 0)
+    for i in range(model.MetadataLength()):
+        entry = model.Metadata(i)
+        if entry.Name() != EMBEDDED_METADATA.encode():
+            continue
+        buffer = model.Buffers(entry.Buffer())
+        if buffer.Offset() > 1:
+            raw = data[buffer.Offset():buffer.Offset() + buffer.Size()]
+        else:
+            raw = buffer.DataAsNumpy().tobytes()
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise BadInput(f"{path}: embedded {EMBEDDED_METADATA!r} metadata is not JSON") from None
+    return None

@@ -1,0 +1,68 @@
+"""`har-convert MODEL`: a Keras model -> a verified bundle of float and full-int8 TFLite models.
+
+The pipeline itself is `har_convert.pipeline.run` (prepare -> bridge -> convert -> bundle ->
+verify); this module is its command line: options, the final summary table and the exit code.
+`--max-drop X` fails the command (exit 1) when an int8 stage loses more than X accuracy points
+against the float model; the bundle and its report are still written, since the conversion itself
+succeeded and the report is what the user needs to decide what to do next.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from har_convert.pipeline import DEFAULT_CALIB_SAMPLES, Options, run
+from har_convert.report import WARN_DROP_POINTS, summary_table
+from har_device.errors import WorkFailed, run_cli
+
+PathOption = click.Path(path_type=Path)
+
+
+@click.command(help=__doc__.split("\n\n")[0])
+@click.argument("model", type=PathOption)
+@click.option("--data", type=PathOption,
+              help="UCF-style folder the model was trained on: its test split evaluates every "
+                   "stage, its train split calibrates int8 unless --calib is given.")
+@click.option("--eval", "eval_dir", type=PathOption,
+              help="Evaluate on all clips of this folder instead of the --data test split.")
+@click.option("--calib", type=PathOption,
+              help="Calibration clips (a UCF-style folder, or a .npy array (N, T, H, W, 3)) "
+                   "[the --data train split, else calibration_data/].")
+@click.option("--calib-samples", default=DEFAULT_CALIB_SAMPLES, show_default=True,
+              type=click.IntRange(min=1), help="How many calibration clips to use.")
+@click.option("--out", type=PathOption, help="Bundle folder [<model stem>_bundle beside the model].")
+@click.option("--frames", type=click.IntRange(min=1),
+              help="T, when the model leaves it open (for frame models: frames per clip).")
+@click.option("--labels", type=PathOption,
+              help="Label file, one per line [<model stem>.labels.txt, else --data's folders].")
+@click.option("--sample-fps", type=click.FloatRange(min=0, min_open=True),
+              help="Frame rate the model was trained at [<model stem>.train.json].")
+@click.option("--unsafe", is_flag=True,
+              help="Load Keras 3 files with serialized code (Lambda layers). Trusted files only.")
+@click.option("--max-drop", type=click.FloatRange(min=0),
+              help="Exit 1 when an int8 stage loses more than this many accuracy points "
+                   f"(a drop over {WARN_DROP_POINTS:g} is always a warning).")
+@click.option("--no-streaming", is_flag=True, help="Do not split off frame and head models.")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="Interpreter threads for evaluation and latency [LiteRT's default].")
+def command(model: Path, data: Path | None, eval_dir: Path | None, calib: Path | None,
+            calib_samples: int, out: Path | None, frames: int | None, labels: Path | None,
+            sample_fps: float | None, unsafe: bool, max_drop: float | None, no_streaming: bool,
+            threads: int | None) -> None:
+    report = run(Options(model=model, data=data, eval_dir=eval_dir, calib=calib,
+                         calib_samples=calib_samples, out=out, frames=frames, labels=labels,
+                         sample_fps=sample_fps, unsafe=unsafe, streaming=not no_streaming,
+                         threads=threads))
+    click.echo(summary_table(report))
+    for warning in report["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"bundle: {report['bundle']} (mode {report['mode']})")
+    drops = report["accuracy_drop_points"]
+    worst = max(drops, key=drops.get, default=None)
+    if max_drop is not None and worst is not None and drops[worst] > max_drop:
+        raise WorkFailed(f"{worst} lost {drops[worst]:.1f} accuracy points (more than "
+                         f"--max-drop {max_drop:g}); the bundle and report were written")
+
+
+main = run_cli(command, "har-convert")
