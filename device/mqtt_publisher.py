@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -66,9 +67,18 @@ class MqttPublisher:
         self.link.start()
 
     def publish(self, event: dict[str, Any]) -> None:
-        """Event sink: on disk before anything else, then handed to the sender thread."""
+        """Event sink: on disk before anything else, then handed to the sender thread.
+
+        If the outbox cannot take it (disk full, file gone), the alert still goes out, held in
+        memory by paho until acknowledged: better than losing it, and said loudly."""
         payload = json.dumps({**event, "queued_at": round(time.time(), 6)}, sort_keys=True)
-        self.outbox.add(self.topics.events, payload)
+        try:
+            self.outbox.add(self.topics.events, payload)
+        except sqlite3.Error as error:
+            log.error("MQTT outbox %s cannot store event %s (%s); sending it from memory only",
+                      self.outbox.path, event["event_id"][:8], error)
+            self.link.client.publish(self.topics.events, payload, qos=1)
+            return
         self.sender.wake()
 
     def frame_done(self, agent: "Agent", timing: "FrameTiming") -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -36,6 +37,7 @@ class OutboxSender:
         self._last_handed = 0
         self._stale = False
         self._drain_until: float | None = None
+        self._last_error = ""
         link.client.on_publish = self._on_publish
         link.on_up.append(self.wake)
         link.on_down.append(lambda: self._notes.put((_DOWN, None)))
@@ -60,14 +62,28 @@ class OutboxSender:
     def _run(self) -> None:
         while True:
             try:
-                self._note(*self._notes.get(timeout=0.5))
-                while True:
-                    self._note(*self._notes.get_nowait())
-            except queue.Empty:
-                pass
-            self._pump()
-            if self._drain_until is not None and self._drained(self._drain_until):
-                return
+                self._step()
+                if self._drain_until is not None and self._drained(self._drain_until):
+                    return
+            except sqlite3.Error as error:
+                self._disk_trouble(error)
+                if self._drain_until is not None and time.monotonic() > self._drain_until:
+                    return
+
+    def _step(self) -> None:
+        try:
+            self._note(*self._notes.get(timeout=0.5))
+            while True:
+                self._note(*self._notes.get_nowait())
+        except queue.Empty:
+            pass
+        self._pump()
+
+    def _disk_trouble(self, error: sqlite3.Error) -> None:
+        """A failing disk must not end the thread that delivers alerts: say it once, retry."""
+        if str(error) != self._last_error:
+            self._last_error = str(error)
+            log.error("MQTT outbox %s: %s; retrying", self.outbox.path, error)
 
     def _note(self, kind: str, value: Any) -> None:
         if kind == _ACK:

@@ -6,6 +6,7 @@ events happen relative to a broker outage; the agent-as-a-process tests are in t
 from __future__ import annotations
 
 import logging
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -185,3 +186,21 @@ def test_home_assistant_discovery_and_its_status_topic(
     assert publisher.link.connected.is_set()
     publisher.close()
 
+
+
+def test_an_event_the_outbox_cannot_store_is_still_sent(
+        broker: LocalBroker, subscribe, tmp_path: Path, tiny_model: LoadedModel, caplog) -> None:
+    watcher = subscribe(["har/cam/events"])
+    publisher = MqttPublisher(settings(broker, tmp_path), "cam")
+    publisher.start(tiny_model)
+    wait_until(publisher.link.connected.is_set, 10, "the publisher to connect")
+    with sqlite3.connect(publisher.outbox.path) as db:  # a disk that refuses every write
+        db.execute("CREATE TRIGGER full BEFORE INSERT ON outbox "
+                   "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    event = next(engine_messages())
+    with caplog.at_level(logging.ERROR, logger="har_device"):
+        publisher.publish(event)
+    assert "cannot store event" in caplog.text and "disk is full" in caplog.text
+    arrived = wait_until(lambda: watcher.on("events"), 10, "the event sent from memory")
+    assert arrived[0].json()["event_id"] == event["event_id"]
+    publisher.close()

@@ -6,6 +6,8 @@ publish (and acknowledges on command), so the test can put the sender exactly in
 """
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -108,3 +110,30 @@ def test_rows_are_deleted_only_when_acknowledged(tmp_path: Path) -> None:
     assert [row.payload for row in outbox.after(0, 10)] == ["e0", "e2"]
     sender.close(drain_s=0.2)
     assert outbox.depth() == 2
+
+
+def test_a_failing_disk_is_logged_once_and_does_not_stop_delivery(tmp_path: Path,
+                                                                   caplog) -> None:
+    outbox = Outbox(tmp_path / "o.sqlite", max_rows=100, max_age_s=3600)
+    link = Link()
+    sender = OutboxSender(link, outbox, window=10)  # type: ignore[arg-type]
+    sender.start()
+    link.up()
+    with sqlite3.connect(outbox.path) as db:
+        db.execute("CREATE TRIGGER stuck BEFORE DELETE ON outbox "
+                   "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+    with caplog.at_level(logging.ERROR, logger="har_device"):
+        for n in range(2):
+            outbox.add("t", f"e{n}")
+            sender.wake()
+        wait_until(lambda: len(link.client.published) == 2, 5, "two publishes")
+        link.client.ack(1)
+        link.client.ack(2)
+        wait_until(lambda: "disk I/O error" in caplog.text, 5, "the error in the log")
+    assert caplog.text.count("disk I/O error") == 1
+    with sqlite3.connect(outbox.path) as db:
+        db.execute("DROP TRIGGER stuck")
+    outbox.add("t", "e2")
+    sender.wake()
+    wait_until(lambda: link.client.payloads()[-1:] == ["e2"], 5, "delivery after the error")
+    sender.close(drain_s=0.2)
