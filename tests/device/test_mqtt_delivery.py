@@ -155,9 +155,9 @@ def start_alerts(tmp_path: Path, url: str, *options: str) -> tuple[subprocess.Po
     return process, stderr
 
 
-def test_home_assistant_discovery_and_its_status_topic(
+def test_home_assistant_discovery_and_its_status_topic_over_mqtt_5(
         broker: LocalBroker, subscribe, tmp_path: Path, tiny_model: LoadedModel) -> None:
-    publisher = MqttPublisher(settings(broker, tmp_path, ha_discovery=True), "hall")
+    publisher = MqttPublisher(settings(broker, tmp_path, ha_discovery=True, protocol="5"), "hall")
     publisher.start(tiny_model)
     watcher = subscribe(["homeassistant/+/har_hall/+/config"])
     wait_until(lambda: len(watcher.messages) >= 4, 10, "four discovery configs")
@@ -184,6 +184,8 @@ def test_home_assistant_discovery_and_its_status_topic(
     time.sleep(0.5)
     assert len(watcher.messages) == 8
     assert publisher.link.connected.is_set()
+    publisher.publish(next(engine_messages("hall")))
+    wait_until(lambda: publisher.outbox.depth() == 0, 10, "the event acknowledged over MQTT 5")
     publisher.close()
 
 
