@@ -95,6 +95,7 @@ def run_agent_with_alerts(work: Path, number: int, total: int) -> tuple[str, str
                           "demo-cam", "--count", str(2 * fall_count(video)), "--timeout", "120"]
         agent_command = [_tool("har-agent"), "run", "--bundle", str(bundle), "--source",
                          str(video), "--device-id", "demo-cam", "--broker", broker.url,
+                         "--state-dir", str(work / "state"),
                          "--events-log", str(work / "events.jsonl"),
                          "--latency-log", str(work / "latency.csv")]
         click.echo("    $ " + " ".join(alerts_command) + " &")

@@ -1,11 +1,13 @@
 """A private mosquitto on a loopback port, for the demo and the tests.
 
 Never the system broker: a free port is picked, the config lives in a temporary folder, and the
-broker is stopped on exit. Extra config lines (a password file, TLS listeners) can be given, so
+broker is stopped on exit. It runs as the calling user (as root, mosquitto would otherwise switch
+to the `mosquitto` user and could not read the test's password or certificate files). Extra config lines (a password file, TLS listeners) can be given, so
 the tests exercise the same broker features a deployment uses.
 """
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -54,6 +56,7 @@ class LocalBroker:
         self.config = self.folder / "mosquitto.conf"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            f"user {getpass.getuser()}\n"
             f"allow_anonymous {'true' if allow_anonymous else 'false'}\n"
             "persistence false\n"
             f"log_dest file {self.folder / 'mosquitto.log'}\n" + extra_config)

@@ -7,7 +7,6 @@ openssl command-line tool.
 """
 from __future__ import annotations
 
-import getpass
 import json
 import subprocess
 import sys
@@ -38,14 +37,10 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
 
 
 def private_broker(workdir: Path, settings: str = "", anonymous: bool = True) -> LocalBroker:
-    """A LocalBroker (not started) that keeps sessions across a restart.
-
-    It runs as the test's user, so it can read the password and certificate files the test wrote
-    (as root, mosquitto would otherwise switch to the `mosquitto` user).
-    """
+    """A LocalBroker (not started) that keeps sessions across a restart."""
     workdir.mkdir(parents=True, exist_ok=True)
     return LocalBroker(allow_anonymous=anonymous,
-                       extra_config=f"user {getpass.getuser()}\npersistence true\n"
+                       extra_config="persistence true\n"
                                     f"persistence_location {workdir}/\n{settings}")
 
 
