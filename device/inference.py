@@ -38,6 +38,21 @@ class Runner(Protocol):
     def push(self, frame_input: np.ndarray) -> Scores: ...
 
 
+class _Cadence:
+    """Counts frames so that a decision comes every `stride` frames once T inputs are buffered."""
+
+    def __init__(self, frames: int, stride: int):
+        self.frames, self.stride = frames, stride
+        self._since_last = 0
+
+    def due(self, buffered: int) -> bool:
+        self._since_last += 1
+        if buffered < self.frames or self._since_last < self.stride:
+            return False
+        self._since_last = 0
+        return True
+
+
 def _timed(model: TFLiteModel, tensor: np.ndarray) -> tuple[np.ndarray, float]:
     started = time.perf_counter()
     output = model.invoke(tensor)
@@ -48,9 +63,9 @@ class ClipRunner:
     """The whole model over a sliding window of T frames."""
 
     def __init__(self, model: TFLiteModel, frames: int, stride: int = 1):
-        self.model, self.frames, self.stride = model, frames, stride
+        self.model, self.frames = model, frames
         self._window: deque[np.ndarray] = deque(maxlen=frames)
-        self._since_last = 0
+        self._cadence = _Cadence(frames, stride)
 
     @property
     def input(self) -> TensorInfo:
@@ -58,10 +73,8 @@ class ClipRunner:
 
     def push(self, frame_input: np.ndarray) -> Scores:
         self._window.append(frame_input)
-        self._since_last += 1
-        if len(self._window) < self.frames or self._since_last < self.stride:
+        if not self._cadence.due(len(self._window)):
             return Scores(None, 0.0)
-        self._since_last = 0
         clip = np.stack(self._window)[np.newaxis]
         output, elapsed = _timed(self.model, clip)
         return Scores(self.model.output.dequantize(output)[0], elapsed)
@@ -75,9 +88,9 @@ class StreamingRunner:
     """
 
     def __init__(self, frame_model: TFLiteModel, head: TFLiteModel, frames: int, stride: int = 1):
-        self.frame_model, self.head, self.frames, self.stride = frame_model, head, frames, stride
+        self.frame_model, self.head, self.frames = frame_model, head, frames
         self._features: deque[np.ndarray] = deque(maxlen=frames)
-        self._since_last = 0
+        self._cadence = _Cadence(frames, stride)
 
     @property
     def input(self) -> TensorInfo:
@@ -86,10 +99,8 @@ class StreamingRunner:
     def push(self, frame_input: np.ndarray) -> Scores:
         raw, frame_ms = _timed(self.frame_model, frame_input[np.newaxis])
         self._features.append(self._to_head_input(raw[0]))
-        self._since_last += 1
-        if len(self._features) < self.frames or self._since_last < self.stride:
+        if not self._cadence.due(len(self._features)):
             return Scores(None, frame_ms)
-        self._since_last = 0
         output, head_ms = _timed(self.head, np.stack(self._features)[np.newaxis])
         return Scores(self.head.output.dequantize(output)[0], frame_ms + head_ms)
 
@@ -106,9 +117,9 @@ class FrameRunner:
     """A single-frame classifier; decisions are the mean of its last T frame scores."""
 
     def __init__(self, model: TFLiteModel, frames: int = 1, stride: int = 1):
-        self.model, self.frames, self.stride = model, frames, stride
+        self.model, self.frames = model, frames
         self._recent: deque[np.ndarray] = deque(maxlen=frames)
-        self._since_last = 0
+        self._cadence = _Cadence(frames, stride)
 
     @property
     def input(self) -> TensorInfo:
@@ -117,8 +128,6 @@ class FrameRunner:
     def push(self, frame_input: np.ndarray) -> Scores:
         output, elapsed = _timed(self.model, frame_input[np.newaxis])
         self._recent.append(self.model.output.dequantize(output)[0])
-        self._since_last += 1
-        if len(self._recent) < self.frames or self._since_last < self.stride:
+        if not self._cadence.due(len(self._recent)):
             return Scores(None, elapsed)
-        self._since_last = 0
         return Scores(np.mean(self._recent, axis=0), elapsed)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from har_device.synth.actions import LABELS
@@ -45,3 +46,15 @@ def synth_video(tmp_path_factory: pytest.TempPathFactory, har_synth: str, synth_
     subprocess.run([har_synth, "video", str(out), "--script", synth_script,
                     "--fps", "8", "--size", "64", "--seed", "3"], check=True, capture_output=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def noise_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """32 frames of seeded noise, 80x60 at 16 fps: twice the rate of the tiny bundle, so the
+    agent's subsampling to the bundle's 8 fps shows."""
+    from har_device.video import write_video
+
+    path = tmp_path_factory.mktemp("noise") / "noise.mp4"
+    rng = np.random.default_rng(0)
+    write_video(path, (rng.integers(0, 256, (60, 80, 3), dtype=np.uint8) for _ in range(32)), 16.0)
+    return path

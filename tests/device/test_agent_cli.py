@@ -10,10 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from har_device.video import write_video
 
 TINY = Path(__file__).parents[1] / "fixtures" / "tiny_bundle"
 AGENT = str(Path(sys.executable).with_name("har-agent"))
@@ -24,11 +22,8 @@ def agent(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def video(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "scene.mp4"
-    rng = np.random.default_rng(0)
-    write_video(path, (rng.integers(0, 256, (60, 80, 3), dtype=np.uint8) for _ in range(32)), 16.0)
-    return path
+def video(noise_video: Path) -> Path:
+    return noise_video
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:

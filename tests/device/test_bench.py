@@ -7,10 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from har_device.video import write_video
 
 TINY = Path(__file__).parents[1] / "fixtures" / "tiny_bundle"
 BENCH = str(Path(sys.executable).with_name("har-bench"))
@@ -24,11 +22,8 @@ def bench(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def video(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("bench") / "scene.mp4"
-    rng = np.random.default_rng(1)
-    write_video(path, (rng.integers(0, 256, (40, 40, 3), dtype=np.uint8) for _ in range(24)), 8.0)
-    return path
+def video(noise_video: Path) -> Path:
+    return noise_video
 
 
 @pytest.fixture(scope="module")
