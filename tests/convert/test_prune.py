@@ -12,8 +12,10 @@ import tf_keras
 from tf_keras import layers
 
 from har_convert.complexity import complexity
+from har_convert.finetune import evaluate, finetune
 from har_convert.prune import apply_plan, kept_count, plan_pruning, prune_channels
 from har_convert.prune_graph import RECURRENT, recurrent_width
+from har_convert.train import split_validation
 from har_device.errors import BadInput
 
 ZOO = ["mnv2-tcn", "mnv2-bilstm", "lrcn", "resnet34-frame"]
@@ -277,3 +279,16 @@ def test_time_distributed_counts_once_per_frame(tiny_tf_keras):
     head_macs = complexity(model).macs - 4 * complexity(frame).macs
     assert 0 < head_macs < complexity(frame).macs
     assert complexity(frame, frames_per_clip=4).macs == 4 * complexity(frame).macs
+
+
+def test_finetune_with_distillation_restores_the_best_epoch(tiny_tf_keras, tiny_clips):
+    teacher = tiny_tf_keras("lrcn")
+    student = prune_channels(teacher, 0.5).model
+    before = [w.copy() for w in student.get_weights()]
+    result = finetune(student, tiny_clips, epochs=2, teacher=teacher, progress=False)
+    assert result.model is student and len(result.val_accuracy) == 2
+    assert any(not np.array_equal(a, b) for a, b in zip(before, student.get_weights()))
+    _, val_clips, _ = split_validation(tiny_clips, 0.2, 0)
+    accuracy, loss = evaluate(student, val_clips)
+    assert accuracy == result.val_accuracy[result.best_epoch - 1]
+    assert loss == pytest.approx(result.val_loss[result.best_epoch - 1], rel=1e-4)
