@@ -132,18 +132,21 @@ class _Slicer:
     def __init__(self, plan: PrunePlan) -> None:
         self.plan = plan
 
-    def __call__(self, layer: Layer) -> tuple[Layer, list[np.ndarray]]:
+    def __call__(self, layer: Layer, prefix: str = "") -> tuple[Layer, list[np.ndarray]]:
+        """`prefix`: the one Bidirectional adds to the names of the layers it wraps (and would
+        add again to a copy's)."""
         name = type(layer).__name__
         if name == "TimeDistributed":
             inner, weights = self(layer.layer)
             return tf_keras.layers.TimeDistributed(inner, name=layer.name), weights
         if name == "Bidirectional":
-            (forward, f_weights), (backward, b_weights) = map(
-                self, (layer.forward_layer, layer.backward_layer))
+            forward, f_weights = self(layer.forward_layer, "forward_")
+            backward, b_weights = self(layer.backward_layer, "backward_")
             return tf_keras.layers.Bidirectional(forward, merge_mode=layer.merge_mode,
                                                  backward_layer=backward,
                                                  name=layer.name), f_weights + b_weights
         config, weights = layer.get_config(), layer.get_weights()
+        config["name"] = layer.name.removeprefix(prefix)
         graph = self.plan.graph
         if id(layer) in graph.producer_group:
             keep_in = self.plan.indices(graph.inputs_of[id(layer)])
