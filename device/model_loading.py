@@ -1,17 +1,18 @@
 """Open what the agent is told to run — a bundle directory or a bare `.tflite` — as one `LoadedModel`.
 
 A bundle says everything itself (labels, T, sample rate, input mapping, event defaults) and its
-files are checked against their sha256 first. A bare `.tflite` needs `--labels` and `--frames`
-(or its embedded har-edge metadata) and is assumed to take RGB pixels scaled by 1/255, the
-project's input convention.
+files are checked against their sha256 first. A bare `.tflite` from `har-convert` says the same
+through its embedded metadata; any other `.tflite` needs `--labels` (and `--frames` for a frame
+model) and is assumed to take RGB pixels scaled by 1/255, the project's input convention.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from har_device.bundle import (BundleMetadata, EventDefaults, Mode, default_event_settings,
-                               load_bundle, sha256_file)
+from har_device.bundle import (BundleMetadata, EventDefaults, InputSpec, Mode,
+                               default_event_settings, load_bundle, read_embedded_metadata,
+                               sha256_file)
 from har_device.errors import BadInput
 from har_device.inference import ClipRunner, FrameRunner, Runner, StreamingRunner
 from har_device.litert import TFLiteModel
@@ -96,7 +97,8 @@ def _from_tflite(request: ModelRequest) -> LoadedModel:
     if len(shape) not in (4, 5) or shape[0] != 1 or shape[-1] != 3:
         raise BadInput(f"{request.path}: input shape {list(shape)} is neither a clip "
                        "(1, T, H, W, 3) nor a frame (1, H, W, 3)")
-    labels = _labels(request)
+    embedded = read_embedded_metadata(request.path) or {}
+    labels = _labels(request) if request.labels or not embedded else embedded["labels"]
     if model.output.shape[-1] != len(labels):
         raise BadInput(f"{request.path}: the model has {model.output.shape[-1]} outputs but "
                        f"--labels gives {len(labels)} labels")
@@ -104,21 +106,26 @@ def _from_tflite(request: ModelRequest) -> LoadedModel:
     if is_clip and request.frames not in (None, shape[1]):
         raise BadInput(f"{request.path}: the model takes T={shape[1]} frames, not --frames "
                        f"{request.frames}")
-    frames = shape[1] if is_clip else (request.frames or 1)
+    frames = shape[1] if is_clip else (request.frames or embedded.get("frames") or 1)
     runner: Runner = (ClipRunner(model, frames, request.stride) if is_clip
                       else FrameRunner(model, frames, request.stride))
-    height, width = shape[-3], shape[-2]
+    spec = (InputSpec.model_validate(embedded["input"]) if "input" in embedded
+            else InputSpec(height=shape[-3], width=shape[-2]))
+    events = {**default_event_settings(labels), **{
+        label: EventDefaults.model_validate(value)
+        for label, value in embedded.get("events", {}).items()}}
     return LoadedModel(
-        name=request.path.stem, labels=labels, mode="clip" if is_clip else "frame", frames=frames,
-        sample_fps=request.sample_fps, runner=runner,
-        mapper=_mapper(runner, height, width, "RGB", 1.0 / 255.0, 0.0),
-        model_sha256=sha256_file(request.path), events=default_event_settings(labels))
+        name=embedded.get("name", request.path.stem), labels=labels,
+        mode="clip" if is_clip else "frame", frames=frames,
+        sample_fps=request.sample_fps or embedded.get("sample_fps"), runner=runner,
+        mapper=_mapper(runner, spec.height, spec.width, spec.colour, spec.scale, spec.offset),
+        model_sha256=sha256_file(request.path), events=events)
 
 
 def _labels(request: ModelRequest) -> list[str]:
     if not request.labels:
-        raise BadInput(f"{request.path}: a bare .tflite needs --labels (a file with one label "
-                       "per line, or a comma-separated list)")
+        raise BadInput(f"{request.path}: has no har-edge metadata, so it needs --labels (a file "
+                       "with one label per line, or a comma-separated list)")
     source = Path(request.labels)
     text = source.read_text() if source.is_file() else request.labels.replace(",", "\n")
     labels = [line.strip() for line in text.splitlines() if line.strip()]
