@@ -46,6 +46,27 @@ def is_flat(model: tf_keras.Model) -> bool:
     return not any(nested_model(layer) for layer in model.layers)
 
 
+def leaf_layers(model: tf_keras.Model) -> list[Layer]:
+    """The layers called in `model`'s graph, nested models entered (a TimeDistributed or
+    Bidirectional around a plain layer is one leaf), each once."""
+    leaves: dict[int, Layer] = {}
+    for node in graph_nodes(model):
+        inner = nested_model(node.layer)
+        for layer in leaf_layers(inner) if inner is not None else [node.layer]:
+            leaves.setdefault(id(layer), layer)
+    return list(leaves.values())
+
+
+def copy_layer(layer: Layer) -> tuple[Layer, list[np.ndarray]]:
+    """A LayerFn: a new layer from the same config, with the same weights once built."""
+    return type(layer).from_config(layer.get_config()), layer.get_weights()
+
+
+def copy_model(model: tf_keras.Model) -> tf_keras.Model:
+    """An independent copy (new layer objects, equal weights): training it leaves `model` as is."""
+    return map_layers(model, copy_layer)
+
+
 def map_layers(model: tf_keras.Model, layer_fn: LayerFn,
                flat_model_fn: FlatModelFn | None = None) -> tf_keras.Model:
     """`model` rebuilt with every leaf layer replaced by `layer_fn` (see the module doc)."""
@@ -104,5 +125,6 @@ class _Mapper:
         if timed:
             input_shapes = [tf.TensorShape([s[0], *s[2:]]) for s in input_shapes]
         rebuilt = self.flat_model_fn(inner) if self.flat_model_fn and is_flat(inner) else None
-        rebuilt = rebuilt or self.model(inner, input_shapes)
+        if rebuilt is None:
+            rebuilt = self.model(inner, input_shapes)
         return tf_keras.layers.TimeDistributed(rebuilt, name=layer.name) if timed else rebuilt
