@@ -10,7 +10,7 @@ result is a plain tf_keras model whose kernels hold the zeros.
 
 - "2:4": two zeros in every four consecutive input-channel weights (tfmot `sparsity_m_by_n`);
   only Conv2D and Dense kernels with a multiple of 4 input channels take this pattern;
-- "0.5": half of the weights of each Conv/Dense/Depthwise kernel, smallest magnitudes first.
+- "0.5": half of the weights of each Conv/Dense kernel, smallest magnitudes first.
 """
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ from har_device.errors import BadInput
 
 Layer = tf_keras.layers.Layer
 M_BY_N_LAYERS = frozenset({"Conv2D", "Dense"})
-RATIO_LAYERS = frozenset({"Conv1D", "Conv2D", "Conv3D", "Dense", "DepthwiseConv2D",
-                          "SeparableConv1D", "SeparableConv2D"})
+# tfmot masks these layers' kernels (SeparableConv: the pointwise one); it leaves depthwise alone.
+RATIO_LAYERS = frozenset({"Conv1D", "Conv2D", "Conv3D", "Dense", "SeparableConv1D",
+                          "SeparableConv2D"})
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def pruning_wrappers(model: tf_keras.Model) -> list[pruning_wrapper.PruneLowMagn
 
 
 def kernel_sparsity(layers: list[Layer]) -> float:
-    """The fraction of zeros over the layers' kernels (pointwise and depthwise ones included)."""
+    """The fraction of zeros over the layers' kernels."""
     kernels = [w.numpy() for layer in layers for w in layer.weights if "kernel" in w.name]
     return float(sum(np.sum(k == 0) for k in kernels) / max(1, sum(k.size for k in kernels)))
 

@@ -54,3 +54,27 @@ def tiny_clips(tiny_folder: Path):
     from har_convert.data import load_dataset
 
     return load_dataset(tiny_folder, frames=4, size=32, progress=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_net():
+    """A small zoo-shaped clip model built directly in tf_keras (fast to trace): a nested frame
+    network in a TimeDistributed named frame_features (Conv2D-BN-ReLU, depthwise-BN-ReLU, 1x1
+    Conv2D-BN, global pooling), a causal Conv1D head and a softmax over 3 classes; 4 x 32 x 32."""
+    import tf_keras
+    from tf_keras import layers
+
+    tf_keras.utils.set_random_seed(0)
+    frame = tf_keras.Input((32, 32, 3))
+    x = layers.Conv2D(8, 3, strides=2, use_bias=False, name="stem")(frame)
+    x = layers.ReLU(6.0)(layers.BatchNormalization(name="stem_bn")(x))
+    x = layers.DepthwiseConv2D(3, use_bias=False, name="depthwise")(x)
+    x = layers.ReLU(6.0)(layers.BatchNormalization(name="depthwise_bn")(x))
+    x = layers.BatchNormalization(name="project_bn")(
+        layers.Conv2D(16, 1, use_bias=False, name="project")(x))
+    frame_net = tf_keras.Model(frame, layers.GlobalAveragePooling2D()(x), name="frame_net")
+    clip = tf_keras.Input((4, 32, 32, 3))
+    x = layers.TimeDistributed(frame_net, name="frame_features")(clip)
+    x = layers.Conv1D(8, 2, padding="causal", activation="relu", name="temporal")(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    return tf_keras.Model(clip, layers.Dense(3, activation="softmax", name="predictions")(x))
