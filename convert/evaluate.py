@@ -34,7 +34,7 @@ def tflite_scores(path: Path, clips: np.ndarray, frame_model: bool,
                   threads: int | None = None) -> np.ndarray:
     model = TFLiteModel(path, threads)
     scores = []
-    for clip in tqdm(clips, desc=f"evaluating {path.name}", unit="clip", leave=False):
+    for clip in _progress(clips, f"evaluating {path.name}"):
         if frame_model:
             scores.append(np.mean([model.predict(frame[None]) for frame in clip], axis=0)[0])
         else:
@@ -46,10 +46,15 @@ def streaming_scores(frame_path: Path, head_path: Path, clips: np.ndarray,
                      threads: int | None = None) -> np.ndarray:
     frame, head = TFLiteModel(frame_path, threads), TFLiteModel(head_path, threads)
     scores = []
-    for clip in tqdm(clips, desc="evaluating streaming", unit="clip", leave=False):
+    for clip in _progress(clips, "evaluating streaming"):
         features = np.concatenate([frame.predict(f[None]) for f in clip])
         scores.append(head.predict(features[None])[0])
     return np.asarray(scores)
+
+
+def _progress(clips: np.ndarray, description: str) -> tqdm:
+    """A per-clip bar on a terminal, nothing in logs (disable=None: only when stderr is a TTY)."""
+    return tqdm(clips, desc=description, unit="clip", leave=False, disable=None)
 
 
 def tflite_latency_ms(path: Path, threads: int | None) -> float:

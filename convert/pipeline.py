@@ -102,9 +102,9 @@ class Bundle:
 
 def run(options: Options) -> dict[str, Any]:
     """Convert one model into a bundle directory; returns the report written into it."""
-    with tqdm(total=5, desc="har-convert", unit="stage", leave=False) as progress:
-        prepared = prepare(options)
-        progress.update()
+    prepared = prepare(options)
+    with tqdm(total=4, desc="har-convert", unit="stage", leave=False,
+              disable=None) as progress:
         bridged = bridge(prepared, options.streaming)
         progress.update()
         with atomic_dir(prepared.out) as staging:
