@@ -37,6 +37,10 @@ from har_device.errors import BadInput, WorkFailed
 OUTPUT_TOLERANCE = 1e-5
 LAYER_TOLERANCE = 1e-4
 TensorMap = dict[int, Any]
+# Keras 3 records the `training` a layer was called with (its default) in the node; baked into
+# the tf_keras graph it would freeze Dropout and BatchNorm in inference mode even while the
+# rebuilt model is fine-tuned (pruning, QAT), so it is left to the call of the whole model.
+CALL_TIME_ARGUMENTS = frozenset({"training"})
 
 
 def graph_of(model: keras.Model) -> keras.Model:
@@ -127,7 +131,7 @@ class Bridge:
 
         args = tf.nest.map_structure(swap, node.args)
         kwargs = {k: v for k, v in tf.nest.map_structure(swap, node.kwargs).items()
-                  if v is not None}
+                  if v is not None and k not in CALL_TIME_ARGUMENTS}
         outputs = tf.nest.flatten(target(*args, **kwargs))
         if target is not node.layer and id(node.layer) not in self._copied:
             copy_weights(node.layer, target)
