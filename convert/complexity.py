@@ -66,6 +66,7 @@ class _Counter:
 
     def layer(self, layer: Layer, in_shapes: list[tf.TensorShape],
               out_shapes: list[tf.TensorShape], repeat: int) -> None:
+        weights = network_weights(layer)
         layer = unwrap(layer)
         name = type(layer).__name__
         if is_functional(layer):
@@ -82,14 +83,25 @@ class _Counter:
             return
         if id(layer) not in self._counted:
             self._counted.add(id(layer))
-            self.params += sum(math.prod(w.shape) for w in layer.weights)
-        self.macs += repeat * layer_macs(layer, in_shapes[0], out_shapes[0])
+            self.params += sum(_size(w) for w in weights)
+        self.macs += repeat * layer_macs(layer, weights, in_shapes[0], out_shapes[0])
 
 
-def layer_macs(layer: Layer, in_shape: tf.TensorShape, out_shape: tf.TensorShape) -> int:
+def network_weights(layer: Layer) -> list[Any]:
+    """The weights of the network a (wrapped) layer holds. A tfmot wrapper keeps the wrapped
+    layer's weights under their own names and its bookkeeping under its own name; the
+    QuantizeLayer in front of a QAT model holds nothing but an input range."""
+    if type(layer).__name__ == "QuantizeLayer":
+        return []
+    return [w for w in layer.weights if layer is unwrap(layer)
+            or not w.name.startswith(f"{layer.name}/")]
+
+
+def layer_macs(layer: Layer, weights: list[Any], in_shape: tf.TensorShape,
+               out_shape: tf.TensorShape) -> int:
     """MACs of one call of a leaf layer on one sample (see the module doc for what counts)."""
     name = type(layer).__name__
-    kernels = [_size(w) for w in layer.weights if "kernel" in w.name]
+    kernels = [_size(w) for w in weights if "kernel" in w.name]
     if name in SPATIAL_CONVOLUTIONS or name == "Dense":
         # Every output position applies the whole kernel once (Dense: every leading position).
         positions = math.prod(out_shape[1:-1])

@@ -91,7 +91,7 @@ def _train_step(model: tf_keras.Model, optimizer: tf_keras.optimizers.Optimizer,
     cross_entropy = tf_keras.losses.SparseCategoricalCrossentropy()
     temperature, weight = config.temperature, config.distill_weight
 
-    @tf.function
+    @tf.function(reduce_retracing=True)  # the last batch of an epoch is smaller
     def step(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
             scores = model(x, training=True)
