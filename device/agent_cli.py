@@ -1,4 +1,4 @@
-"""The `har-agent` command: `run` and `check-config` (service and alert commands join it)."""
+"""The `har-agent` command: `run`, `check-config`, `alerts`, `install-service`, `uninstall-service`."""
 from __future__ import annotations
 
 import logging
