@@ -25,13 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import tensorflow_model_optimization as tfmot
 import tf_keras
-from tensorflow_model_optimization.python.core.quantization.keras import (quantize,
-                                                                          quantize_annotate)
-from tensorflow_model_optimization.python.core.quantization.keras.collab_opts.prune_preserve import (  # noqa: E501
-    default_8bit_prune_preserve_quantize_scheme as prune_preserve)
 from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
-    default_8bit_quantize_registry, default_8bit_quantize_scheme)
+    default_8bit_quantize_registry)
 
 from har_convert.complexity import unwrap
 from har_convert.data import Dataset
@@ -78,8 +75,9 @@ def qat_view(model: tf_keras.Model, preserve_sparsity: bool = False
              ) -> tuple[tf_keras.Model, list[str]]:
     """An independent copy of `model` with its flat (sub)models quantization-aware, and the
     names of the layers that were annotated (see the module doc)."""
-    scheme = (prune_preserve.Default8BitPrunePreserveQuantizeScheme() if preserve_sparsity
-              else default_8bit_quantize_scheme.Default8BitQuantizeScheme())
+    quantization = tfmot.quantization.keras
+    scheme = (tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
+              if preserve_sparsity else quantization.default_8bit.Default8BitQuantizeScheme())
     quantized: list[str] = []
 
     def quantize_flat(flat: tf_keras.Model) -> tf_keras.Model | None:
@@ -87,9 +85,9 @@ def qat_view(model: tf_keras.Model, preserve_sparsity: bool = False
         if not names:
             return None
         annotated = map_layers(flat, lambda layer: (
-            quantize_annotate.QuantizeAnnotate(layer) if layer.name in names else layer, None))
+            quantization.quantize_annotate_layer(layer) if layer.name in names else layer, None))
         quantized.extend(names)
-        return quantize.quantize_apply(annotated, scheme)
+        return quantization.quantize_apply(annotated, scheme)
 
     private = copy_model(model)
     if is_flat(private):
