@@ -44,16 +44,19 @@ PathOption = click.Path(path_type=Path)
               help="Exit 1 when an int8 stage loses more than this many accuracy points "
                    f"(a drop over {WARN_DROP_POINTS:g} is always a warning).")
 @click.option("--no-streaming", is_flag=True, help="Do not split off frame and head models.")
+@click.option("--no-float", is_flag=True,
+              help="Leave model_float.tflite out of the bundle (it is still converted and "
+                   "evaluated as the reference of the int8 accuracy drop).")
 @click.option("--threads", type=click.IntRange(min=1),
               help="Interpreter threads for evaluation and latency [LiteRT's default].")
 def command(model: Path, data: Path | None, eval_dir: Path | None, calib: Path | None,
             calib_samples: int, out: Path | None, frames: int | None, labels: Path | None,
             sample_fps: float | None, unsafe: bool, max_drop: float | None, no_streaming: bool,
-            threads: int | None) -> None:
+            no_float: bool, threads: int | None) -> None:
     report = run(Options(model=model, data=data, eval_dir=eval_dir, calib=calib,
                          calib_samples=calib_samples, out=out, frames=frames, labels=labels,
                          sample_fps=sample_fps, unsafe=unsafe, streaming=not no_streaming,
-                         threads=threads))
+                         ship_float=not no_float, threads=threads))
     click.echo(summary_table(report))
     for warning in report["warnings"]:
         click.echo(f"warning: {warning}", err=True)

@@ -4,7 +4,8 @@
 
 `prepare` reads and checks every input (model, labels, frame rate, evaluation and calibration
 clips, output folder) before any slow work, so a bad input fails in seconds with nothing written.
-`bridge` gives the tf_keras model the converter needs (and its streaming split); optimisation
+`bridge` gives the tf_keras model the converter needs (and its streaming split); `verify`
+(har_convert.verify) scores and times every stage for the report. Optimisation
 stages that rewrite that model (pruning, QAT) slot in between `bridge` and `convert`. The bundle is
 assembled in a temporary folder beside `--out` and renamed into place only when complete.
 """
@@ -22,20 +23,17 @@ import tf_keras
 from tqdm import tqdm
 
 import har_convert
-from har_convert.bridge import OUTPUT_TOLERANCE, Bridge
+from har_convert.bridge import Bridge
 from har_convert.calibration import calibration_set, frame_samples
 from har_convert.eval_set import EvalSet, load_eval_set
-from har_convert.evaluate import (agreement, keras_latency_ms, keras_scores, streaming_scores,
-                                  tflite_latency_ms, tflite_scores)
 from har_convert.load import LoadedModel, load_model
 from har_convert.metadata import BundleFacts, write_bundle_metadata
-from har_convert.metrics import classification_report
 from har_convert.model_facts import (Geometry, geometry, read_train_info, resolve_labels,
                                      resolve_sample_fps)
-from har_convert.report import (accuracy_drops, gzip_size, stage_entry, warnings_for,
-                                write_report)
+from har_convert.report import write_report
 from har_convert.streaming import StreamingSplit, split_for_streaming
 from har_convert.tflite import Converted, convert_float, convert_int8, export_saved_model
+from har_convert.verify import verify
 from har_device.atomic import atomic_dir
 from har_device.bundle import FileRole, InputSpec, SourceModel
 from har_device.errors import BadInput
@@ -59,6 +57,7 @@ class Options:
     sample_fps: float | None = None
     unsafe: bool = False
     streaming: bool = True
+    ship_float: bool = True
     threads: int | None = None
 
 
@@ -91,13 +90,23 @@ class Bridged:
 
 @dataclass
 class Bundle:
-    """The converted files, by bundle file name."""
+    """The converted files, by bundle file name, and those that stay in the bundle (all but the
+    float model under --no-float: it is still evaluated, as the reference of the int8 drop)."""
 
     files: dict[str, Converted] = field(default_factory=dict)
+    shipped: set[str] = field(default_factory=set)
 
     @property
     def streaming(self) -> bool:
         return "head_int8.tflite" in self.files
+
+    def mode(self, frame_model: bool) -> str:
+        return "frame" if frame_model else "streaming" if self.streaming else "clip"
+
+    def add(self, name: str, converted: Converted, ship: bool = True) -> None:
+        self.files[name] = converted
+        if ship:
+            self.shipped.add(name)
 
 
 def run(options: Options) -> dict[str, Any]:
@@ -108,12 +117,14 @@ def run(options: Options) -> dict[str, Any]:
         bridged = bridge(prepared, options.streaming)
         progress.update()
         with atomic_dir(prepared.out) as staging:
-            bundle = convert(bridged, prepared, staging)
+            bundle = convert(bridged, prepared, staging, options.ship_float)
             progress.update()
             write_bundle(bundle, prepared, staging)
             progress.update()
             report = verify(bundle, prepared, bridged, options.threads)
             write_report(staging, report, prepared.labels)
+            for name in set(bundle.files) - bundle.shipped:
+                (staging / name).unlink()
             make_readable(staging)
             progress.update()
     return report
@@ -152,16 +163,17 @@ def bridge(prepared: Prepared, streaming: bool) -> Bridged:
     return Bridged(model, split, diff)
 
 
-def convert(bridged: Bridged, prepared: Prepared, staging: Path) -> Bundle:
+def convert(bridged: Bridged, prepared: Prepared, staging: Path, ship_float: bool) -> Bundle:
     """Float and int8 of the whole model; int8 frame and head models when the model splits."""
     shape, calibration = prepared.geometry, prepared.calibration
     bundle = Bundle()
     with tempfile.TemporaryDirectory(prefix="har-convert-") as work:
         whole = export_saved_model(bridged.model, shape.input_shape, Path(work) / "whole")
-        bundle.files["model_float.tflite"] = convert_float(whole, staging / "model_float.tflite")
+        bundle.add("model_float.tflite", convert_float(whole, staging / "model_float.tflite"),
+                   ship=ship_float)
         samples = frame_samples(calibration) if shape.frame_model else calibration
-        bundle.files["model_int8.tflite"] = convert_int8(whole, staging / "model_int8.tflite",
-                                                         samples)
+        bundle.add("model_int8.tflite",
+                   convert_int8(whole, staging / "model_int8.tflite", samples))
         if bridged.split is not None:
             frame_model = export_saved_model(bridged.split.frame, shape.input_shape[1:],
                                              Path(work) / "frame")
@@ -170,9 +182,9 @@ def convert(bridged: Bridged, prepared: Prepared, staging: Path) -> Bundle:
             features = frame_features(frame.path, calibration)
             head_model = export_saved_model(bridged.split.head, features.shape[1:],
                                             Path(work) / "head")
-            bundle.files["frame_int8.tflite"] = frame
-            bundle.files["head_int8.tflite"] = convert_int8(head_model,
-                                                            staging / "head_int8.tflite", features)
+            bundle.add("frame_int8.tflite", frame)
+            bundle.add("head_int8.tflite",
+                       convert_int8(head_model, staging / "head_int8.tflite", features))
     return bundle
 
 
@@ -186,129 +198,19 @@ def frame_features(frame_path: Path, clips: np.ndarray) -> np.ndarray:
 def write_bundle(bundle: Bundle, prepared: Prepared, staging: Path) -> None:
     loaded, shape = prepared.loaded, prepared.geometry
     facts = BundleFacts(
-        name=loaded.path.stem, labels=prepared.labels, mode=bundle_mode(bundle, shape),
+        name=loaded.path.stem, labels=prepared.labels, mode=bundle.mode(shape.frame_model),
         frames=shape.frames,
         sample_fps=prepared.sample_fps, input=prepared.input,
         source=SourceModel(path=str(loaded.path), sha256=loaded.sha256,
                            architecture=prepared.train_info.get("arch")),
         converter={"har_convert": har_convert.__version__, "tensorflow": tf.__version__,
                    "source_flavour": loaded.flavour,
-                   "quantization": {name: c.quantization for name, c in bundle.files.items()},
+                   "quantization": {name: bundle.files[name].quantization
+                                    for name in sorted(bundle.shipped)},
                    "calibration": {"source": prepared.calibration_source,
                                    "samples": int(len(prepared.calibration))}})
-    write_bundle_metadata(staging, {name: FILE_ROLES[name] for name in bundle.files}, facts)
-
-
-def verify(bundle: Bundle, prepared: Prepared, bridged: Bridged,
-           threads: int | None) -> dict[str, Any]:
-    """Score every stage on the held-out clips and time it; assemble the report."""
-    shape, evaluation = prepared.geometry, prepared.evaluation
-    clips = evaluation.inputs() if evaluation is not None else None
-    scores = stage_scores(bundle, prepared, clips, threads)
-
-    def metrics(stage: str) -> dict[str, Any] | None:
-        if scores[stage] is None:
-            return None
-        return classification_report(evaluation.y, scores[stage], prepared.labels)
-
-    def agree(stage: str, reference: str) -> float | None:
-        if scores[stage] is None:
-            return None
-        return agreement(scores[stage], scores[reference])
-
-    source = prepared.loaded.path
-    stages = {"keras": stage_entry(
-        size_bytes=source.stat().st_size, gzip_bytes=gzip_size(source), metrics=metrics("keras"),
-        latency_ms_p50=keras_latency_ms(prepared.loaded.model, shape.input_shape))}
-    for stage, name in (("float", "model_float.tflite"), ("int8", "model_int8.tflite")):
-        stages[stage] = _tflite_stage(bundle.files[name], metrics(stage), threads, file=name,
-                                      agreement_vs_float=agree(stage, "float"),
-                                      agreement_vs_keras=agree(stage, "keras"))
-    if bundle.streaming:
-        stages["streaming_int8"] = _streaming_stage(
-            bundle, metrics("streaming_int8"), threads,
-            agreement_vs_float=agree("streaming_int8", "float"),
-            agreement_vs_int8=agree("streaming_int8", "int8"))
-    drops = accuracy_drops(stages)
-    notes = [] if evaluation else ["no evaluation clips (--data or --eval): accuracy was not "
-                                   "measured"]
-    if (bridged.max_abs_diff or 0.0) > OUTPUT_TOLERANCE:
-        notes.append(f"bridge: scores differ from the Keras 3 model's by "
-                     f"{bridged.max_abs_diff:.2g} (> {OUTPUT_TOLERANCE:g}) on random inputs, "
-                     "although every layer matches on its own inputs (float rounding compounded "
-                     "through the network)")
-    return {
-        "name": source.stem, "bundle": str(prepared.out), "mode": bundle_mode(bundle, shape),
-        "source_model": {"path": str(source), "sha256": prepared.loaded.sha256,
-                         "flavour": prepared.loaded.flavour},
-        "frames": shape.frames, "sample_fps": prepared.sample_fps,
-        "input": prepared.input.model_dump(), "labels": prepared.labels,
-        "labels_source": prepared.labels_source,
-        "bridge": {"max_abs_diff": bridged.max_abs_diff, "tolerance": OUTPUT_TOLERANCE,
-                   "streaming_cut": bridged.split.cut if bridged.split else None},
-        "calibration": {"source": prepared.calibration_source,
-                        "samples": int(len(prepared.calibration))},
-        "evaluation": {"source": evaluation.source if evaluation else None,
-                       "clips": len(evaluation.y) if evaluation else 0,
-                       "skipped": evaluation.skipped if evaluation else 0},
-        "stages": stages, "accuracy_drop_points": drops,
-        "warnings": warnings_for(stages, drops) + notes,
-    }
-
-
-def stage_scores(bundle: Bundle, prepared: Prepared, clips: np.ndarray | None,
-                 threads: int | None) -> dict[str, np.ndarray | None]:
-    """(N, C) scores of each stage on the evaluation clips (all None without clips)."""
-    names = ["keras", "float", "int8"] + (["streaming_int8"] if bundle.streaming else [])
-    if clips is None:
-        return dict.fromkeys(names)
-    frame_model = prepared.geometry.frame_model
-    files = bundle.files
-    scores = {"keras": keras_scores(prepared.loaded.model, clips, frame_model),
-              "float": tflite_scores(files["model_float.tflite"].path, clips, frame_model, threads),
-              "int8": tflite_scores(files["model_int8.tflite"].path, clips, frame_model, threads)}
-    if bundle.streaming:
-        scores["streaming_int8"] = streaming_scores(files["frame_int8.tflite"].path,
-                                                    files["head_int8.tflite"].path, clips, threads)
-    return scores
-
-
-def _tflite_stage(converted: Converted, metrics: dict[str, Any] | None, threads: int | None,
-                  **details: Any) -> dict[str, Any]:
-    path = converted.path
-    return stage_entry(
-        size_bytes=path.stat().st_size, gzip_bytes=gzip_size(path), metrics=metrics,
-        latency_ms_p50=tflite_latency_ms(path, threads),
-        latency_ms_p50_1thread=tflite_latency_ms(path, 1), quantization=converted.quantization,
-        xnnpack=vars(converted.xnnpack) if converted.xnnpack else None, ops=converted.ops,
-        **details)
-
-
-def _streaming_stage(bundle: Bundle, metrics: dict[str, Any] | None, threads: int | None,
-                     **details: Any) -> dict[str, Any]:
-    """Frame + head as the agent runs them. Latency is the steady-state cost per camera frame:
-    one frame-model run plus one head run."""
-    parts = {part: _tflite_stage(bundle.files[name], None, threads, file=name)
-             for part, name in (("frame", "frame_int8.tflite"), ("head", "head_int8.tflite"))}
-    quantizations = {part["quantization"] for part in parts.values()}
-    return stage_entry(
-        size_bytes=sum(p["size_bytes"] for p in parts.values()),
-        gzip_bytes=sum(p["gzip_bytes"] for p in parts.values()), metrics=metrics,
-        latency_ms_p50=sum(p["latency_ms_p50"] for p in parts.values()),
-        latency_ms_p50_1thread=sum(p["latency_ms_p50_1thread"] for p in parts.values()),
-        quantization=quantizations.pop() if len(quantizations) == 1 else "; ".join(
-            f"{part}: {p['quantization']}" for part, p in parts.items()),
-        xnnpack=_sum_coverage([p["xnnpack"] for p in parts.values()]), parts=parts, **details)
-
-
-def _sum_coverage(coverages: list[dict[str, int] | None]) -> dict[str, int] | None:
-    if any(coverage is None for coverage in coverages):
-        return None
-    return {key: sum(coverage[key] for coverage in coverages) for key in coverages[0]}
-
-
-def bundle_mode(bundle: Bundle, shape: Geometry) -> str:
-    return "frame" if shape.frame_model else "streaming" if bundle.streaming else "clip"
+    write_bundle_metadata(staging, {name: FILE_ROLES[name] for name in sorted(bundle.shipped)},
+                          facts)
 
 
 def make_readable(directory: Path) -> None:

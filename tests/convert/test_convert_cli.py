@@ -151,10 +151,10 @@ def convlstm(tmp_path_factory: pytest.TempPathFactory, clips: Path) -> Run:
     write_sidecars(path, sorted(TINY_CLASSES), FRAMES, SIZE, FPS, "convlstm")
     out = path.parent / "bundle"
     return Run(*har_convert(path, "--eval", clips, "--calib", clips, "--calib-samples", 3,
-                            "--out", out), out)
+                            "--no-float", "--out", out), out)
 
 
-def test_convlstm_takes_the_dynamic_range_fallback(convlstm: Run) -> None:
+def test_convlstm_takes_the_dynamic_range_fallback_without_shipping_float(convlstm: Run) -> None:
     assert convlstm.code == 0, convlstm.stderr
     report = json.loads((convlstm.out / "report.json").read_text())
     quantization = report["stages"]["int8"]["quantization"]
@@ -163,8 +163,31 @@ def test_convlstm_takes_the_dynamic_range_fallback(convlstm: Run) -> None:
     assert "dynamic-range fallback" in convlstm.stderr
     meta = load_bundle(convlstm.out)
     assert meta.mode == "clip" and meta.converter["quantization"]["model_int8.tflite"] == quantization
+    assert list(meta.files) == ["model_int8.tflite"] and not (convlstm.out / "model_float.tflite").exists()
+    assert report["stages"]["float"]["accuracy"] is not None
+    assert not report["stages"]["float"]["shipped"]
     assert TFLiteModel(convlstm.out / "model_int8.tflite").input.dtype == np.float32
     assert not non_builtin_ops(op_inventory(convlstm.out / "model_int8.tflite"))
+
+
+def test_single_frame_classifier_becomes_a_frame_bundle(tmp_path: Path, clips: Path) -> None:
+    keras.utils.set_random_seed(0)
+    frame = keras.Input((SIZE, SIZE, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, use_bias=False)(frame)
+    x = keras.layers.ReLU()(keras.layers.BatchNormalization()(x))
+    scores = keras.layers.Dense(3, activation="softmax")(keras.layers.GlobalAveragePooling2D()(x))
+    path = tmp_path / "frames.keras"
+    keras.Model(frame, scores).save(path)
+    write_sidecars(path, sorted(TINY_CLASSES), FRAMES, SIZE, FPS, "custom-frame")
+    code, _, stderr = har_convert(path, "--data", clips, "--calib-samples", 4)
+    assert code == 0, stderr
+    bundle = tmp_path / "frames_bundle"
+    meta = load_bundle(bundle)
+    assert (meta.mode, meta.frames) == ("frame", FRAMES)
+    assert meta.files["model_int8.tflite"].input.shape == [1, SIZE, SIZE, 3]
+    report = json.loads((bundle / "report.json").read_text())
+    assert set(report["stages"]) == {"keras", "float", "int8"}
+    assert report["stages"]["float"]["agreement_vs_keras"] == 1.0
 
 
 def test_max_drop_fails_the_command_but_keeps_the_bundle(monkeypatch: pytest.MonkeyPatch,
