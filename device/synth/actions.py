@@ -111,8 +111,8 @@ def wave(rng: np.random.Generator, span: float) -> Motion:
     base = relaxed_stance(rng)
     base[[INDEX["sho_n"], INDEX["elb_n"], INDEX["sho_f"], INDEX["elb_f"]]] = [u(0, 10), u(5, 20),
                                                                            u(0, 10), u(5, 20)]
-    sides = [["n"], ["f"], ["n", "f"]][rng.choice(3, p=[0.65, 0.2, 0.15])]
-    raise_at, raise_for = u(0, min(0.3 * span, 0.6)), u(0.25, 0.45)
+    sides = [["n"], ["f"], ["n", "f"]][rng.choice(3, p=[0.6, 0.15, 0.25])]
+    raise_at, raise_for = u(0, min(0.2 * span, 0.4)), u(0.25, 0.4)
     shoulder, centre, amp, period = u(150, 180), u(10, 30), u(20, 35), u(0.45, 0.8)
     raised = base.copy()
     for side in sides:
@@ -125,7 +125,7 @@ def wave(rng: np.random.Generator, span: float) -> Motion:
         swing = up * np.sin(2 * np.pi * (t - raise_at) / period)
         for side in sides:
             out[:, INDEX[f"elb_{side}"]] += amp * swing
-            out[:, INDEX[f"sho_{side}"]] += 0.3 * amp * swing
+            out[:, INDEX[f"sho_{side}"]] += 0.5 * amp * swing
         return out + sway(t)
 
     return Motion(poses)

@@ -57,7 +57,7 @@ def random_body(rng: np.random.Generator) -> Body:
     arm = rng.uniform(0.31, 0.36)
     girth = rng.uniform(0.8, 1.3)
     head = rng.uniform(0.058, 0.072)
-    limb = {"upper_arm": 0.03 * girth, "forearm": 0.025 * girth, "hand": 0.027,
+    limb = {"upper_arm": 0.036 * girth, "forearm": 0.031 * girth, "hand": 0.032,
             "thigh": 0.048 * girth, "shin": 0.036 * girth, "foot": 0.022}
     radius = {"torso": 0.072 * girth, "neck": 0.024 * girth, "head": head}
     radius.update({f"{side}_{name}": r for name, r in limb.items() for side in ("near", "far")})

@@ -12,9 +12,9 @@ from har_device.synth.placement import Placer
 from har_device.synth.render import Scene
 from har_device.synth.staging import film, seat_under
 
-CLIP_FIGURE = (0.28, 0.75)  # standing height as a fraction of the frame height
+CLIP_FIGURE = (0.45, 0.85)  # standing height as a fraction of the frame height
 MIN_SIZE = 32
-OCCLUSION = 0.25  # training variety; a scripted scene (a demo, a smoke test) is never occluded
+OCCLUSION = 0.1  # training variety; a scripted scene (a demo, a smoke test) is never occluded
 
 Seed = int | np.random.Generator
 

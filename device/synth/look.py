@@ -81,7 +81,7 @@ def _contrasting(rng: np.random.Generator, avoid: list[float], sat: tuple[float,
     """A colour whose brightness differs from every `avoid` brightness by a visible margin."""
     for _ in range(50):
         colour = _bgr(rng.uniform(), rng.uniform(*sat), rng.uniform(*val))
-        if all(abs(luminance(colour) - other) > 0.16 for other in avoid):
+        if all(abs(luminance(colour) - other) > 0.22 for other in avoid):
             return colour
     return colour
 
@@ -99,7 +99,7 @@ def _furniture(rng: np.random.Generator, avoid: list[float]) -> tuple[Furniture,
         "sofa": ((1.0, 1.6), (0.42, 0.5), (0, 0)), "chair": ((0.26, 0.32), (0.24, 0.3), (0, 0)),
     }
     pieces = []
-    for _ in range(rng.integers(2, 6)):
+    for _ in range(rng.integers(1, 4)):
         kind = str(rng.choice(FURNITURE_KINDS))
         (w0, w1), (h0, h1), (e0, e1) = sizes[kind]
         colour = _contrasting(rng, avoid, (0.05, 0.6), (0.15, 0.9))
@@ -115,7 +115,7 @@ def random_room(rng: np.random.Generator, clothes: dict[str, Colour]) -> Room:
     return Room(
         wall=(wall, _shade(wall, rng.uniform(0.7, 1.1))),
         floor=(_shade(floor, rng.uniform(0.75, 1.0)), floor),
-        texture=rng.uniform(3, 22), texture_cells=int(rng.integers(3, 14)),
+        texture=rng.uniform(2, 10), texture_cells=int(rng.integers(3, 14)),
         pattern=str(rng.choice(["plain", "stripes", "tiles", "planks"])),
         furniture=_furniture(rng, avoid), seed=int(rng.integers(2**31)),
     )

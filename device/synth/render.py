@@ -44,8 +44,8 @@ def random_effects(rng: np.random.Generator, frames: int, camera: Camera) -> Eff
         light=np.broadcast_to(light, (h, w, 3)).astype(np.float32),
         flicker=rng.normal(0, 0.015, frames).astype(np.float32),
         jitter=rng.integers(-shake, shake + 1, (frames, 2)),
-        blur=0.0 if rng.random() < 0.4 else rng.uniform(0.3, 1.0) * min(h, w) / 112,
-        noise=rng.uniform(0, 5), noise_seed=int(rng.integers(2**31)),
+        blur=0.0 if rng.random() < 0.6 else rng.uniform(0.3, 0.7) * min(h, w) / 112,
+        noise=rng.uniform(0, 3), noise_seed=int(rng.integers(2**31)),
     )
 
 

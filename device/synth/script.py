@@ -25,8 +25,8 @@ from har_device.synth.pose import blend, smooth
 from har_device.synth.render import Scene
 from har_device.synth.staging import film, seat_under
 
-SCRIPT_FIGURE = (0.45, 0.6)
-ROOM_HALF_WIDTH = 0.4  # a walker turns back beyond this many standing heights from the middle
+SCRIPT_FIGURE = (0.5, 0.65)
+ROOM_HALF_WIDTH = 0.3  # a walker turns back beyond this many standing heights from the middle
 BLEND_S = 0.3
 
 
