@@ -1,6 +1,5 @@
 """Every architecture converts to full int8 that runs in ai-edge-litert with builtin ops only:
-the zoo (LRCN and ConvLSTM are converted by the CLI tests; resnet50-frame is keras.applications
-ResNet50) and keras.applications MobileNetV2 and EfficientNetB0 inside TimeDistributed with GRU,
+the zoo (except those converted by other tests; resnet50-frame is keras.applications ResNet50) and keras.applications MobileNetV2 and EfficientNetB0 inside TimeDistributed with GRU,
 LSTM, bidirectional and TCN heads (their bridging is checked in test_bridge). Tiny sizes, two
 random calibration clips, the int8 conversion only: still 15-40 s per model, hence `slow`.
 """
@@ -20,7 +19,8 @@ from har_convert.zoo import ARCHITECTURES, build
 from har_device.litert import TFLiteModel
 
 FRAMES, SIZE, CLASSES = 4, 32, 3
-COVERED_BY_CLI_TESTS = {"lrcn", "convlstm"}
+# LRCN and ConvLSTM go through har-convert in test_convert_cli, mnv2-tcn in tests/e2e.
+CONVERTED_ELSEWHERE = {"lrcn", "convlstm", "mnv2-tcn"}
 
 
 def zoo_model(name: str) -> keras.Model:
@@ -49,7 +49,7 @@ def applications_model(backbone: str) -> keras.Model:
 
 
 MODELS = {**{name: (lambda name=name: zoo_model(name)) for name in ARCHITECTURES
-             if name not in COVERED_BY_CLI_TESTS},
+             if name not in CONVERTED_ELSEWHERE},
           **{f"{backbone}+heads": (lambda backbone=backbone: applications_model(backbone))
              for backbone in ("MobileNetV2", "EfficientNetB0")}}
 

@@ -190,6 +190,27 @@ def test_single_frame_classifier_becomes_a_frame_bundle(tmp_path: Path, clips: P
     assert report["stages"]["float"]["agreement_vs_keras"] == 1.0
 
 
+def test_tf_keras_h5_model_converts_with_its_streaming_split(tmp_path: Path, clips: Path) -> None:
+    import tf_keras
+
+    tf_keras.utils.set_random_seed(0)
+    frame_input = tf_keras.Input((SIZE, SIZE, 3))
+    x = tf_keras.layers.Conv2D(8, 3, strides=2, activation="relu")(frame_input)
+    frame = tf_keras.Model(frame_input, tf_keras.layers.GlobalAveragePooling2D()(x))
+    clip = tf_keras.Input((FRAMES, SIZE, SIZE, 3))
+    features = tf_keras.layers.TimeDistributed(frame, name="frame_features")(clip)
+    scores = tf_keras.layers.Dense(3, activation="softmax")(tf_keras.layers.LSTM(8)(features))
+    path = tmp_path / "legacy.h5"
+    tf_keras.Model(clip, scores).save(path)
+    write_sidecars(path, sorted(TINY_CLASSES), FRAMES, SIZE, FPS, "custom-tf-keras")
+    code, _, stderr = har_convert(path, "--data", clips, "--calib-samples", 4, "--no-float")
+    assert code == 0, stderr
+    report = json.loads((tmp_path / "legacy_bundle" / "report.json").read_text())
+    assert report["source_model"]["flavour"] == "tf_keras"
+    assert report["bridge"]["max_abs_diff"] is None
+    assert report["mode"] == "streaming" and report["bridge"]["streaming_cut"] == "frame_features"
+
+
 def test_max_drop_fails_the_command_but_keeps_the_bundle(monkeypatch: pytest.MonkeyPatch,
                                                          converted: Run) -> None:
     report = json.loads((converted.out / "report.json").read_text())
