@@ -46,10 +46,6 @@ class Converted:
     ops: dict[str, int] = field(default_factory=dict)
     xnnpack: XnnpackCoverage | None = None
 
-    @property
-    def full_integer(self) -> bool:
-        return self.quantization == FULL_INT8
-
 
 def export_saved_model(model: tf_keras.Model, input_shape: tuple[int, ...],
                        directory: Path) -> Path:

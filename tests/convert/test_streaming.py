@@ -1,0 +1,51 @@
+"""The streaming split: where a clip model is cut, and that frame network + head reproduce the
+whole model (in float; the int8 agreement is checked end to end in test_convert_cli)."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from convert_helpers import settle_batchnorm
+from har_convert.bridge import Bridge
+from har_convert.streaming import run_split, split_for_streaming
+from har_convert.zoo import FRAME_FEATURES, build
+
+FRAMES, SIZE = 4, 32
+
+
+@pytest.mark.parametrize("name", ["lrcn", "cnn-lstm-attention"])
+def test_frame_and_head_reproduce_the_whole_model(name: str) -> None:
+    keras.utils.set_random_seed(0)
+    model = build(name, num_classes=3, frames=FRAMES, size=SIZE)
+    settle_batchnorm(model)
+    bridge = Bridge()
+    whole = bridge.model(model, model.input_shape[1:])
+    split = split_for_streaming(model, bridge, FRAMES)
+    assert split is not None and split.cut == FRAME_FEATURES
+    assert split.frame.input_shape == (None, SIZE, SIZE, 3)
+    assert split.head.input_shape[1] == FRAMES
+    clips = np.random.default_rng(0).random((3, FRAMES, SIZE, SIZE, 3), dtype=np.float32)
+    np.testing.assert_allclose(run_split(split, clips), whole.predict(clips, verbose=0),
+                               atol=1e-5)
+
+
+def test_chained_per_frame_layers_are_all_in_the_frame_model() -> None:
+    clip = keras.Input((FRAMES, SIZE, SIZE, 3))
+    x = layers.TimeDistributed(layers.Conv2D(4, 3), name="conv")(clip)
+    x = layers.TimeDistributed(layers.GlobalAveragePooling2D(), name="pool")(x)
+    model = keras.Model(clip, layers.Dense(3)(layers.Flatten()(x)))
+    split = split_for_streaming(model, Bridge(), FRAMES)
+    assert split.cut == "pool" and split.frame.output_shape == (None, 4)
+
+
+def test_no_split_when_time_is_mixed_first_or_the_input_is_reused() -> None:
+    keras.utils.set_random_seed(0)
+    assert split_for_streaming(build("convlstm", num_classes=3, frames=FRAMES, size=SIZE),
+                               Bridge(), FRAMES) is None
+    clip = keras.Input((FRAMES, SIZE, SIZE, 3))
+    per_frame = layers.TimeDistributed(layers.GlobalAveragePooling2D())(clip)
+    skip = layers.Flatten()(layers.AveragePooling3D((FRAMES, SIZE, SIZE))(clip))
+    model = keras.Model(clip, layers.Concatenate()([layers.Flatten()(per_frame), skip]))
+    assert split_for_streaming(model, Bridge(), FRAMES) is None
