@@ -19,7 +19,9 @@ from har_device.errors import WorkFailed, run_cli
 PathOption = click.Path(path_type=Path)
 
 
-@click.command(help=__doc__.split("\n\n")[0])
+@click.command(help="Convert a Keras HAR model (Keras 3 or tf_keras) into a bundle of float and "
+                    "full-int8 TFLite models, verified on held-out clips. Exit 0 done, 1 failed "
+                    "(or --max-drop exceeded; the bundle is still written), 2 bad input.")
 @click.argument("model", type=PathOption)
 @click.option("--data", type=PathOption,
               help="UCF-style folder the model was trained on: its test split evaluates every "
