@@ -244,12 +244,13 @@ def bad_inputs(trained: Path, clips: Path, tmp: Path) -> dict[str, tuple[list, s
                                       "expected (N, T, H, W, 3)"),
         "missing --out parent": ([trained, *common], "does not exist"),
         "label count": ([trained, *common, "--labels", two_labels], "2 labels, but the model"),
+        "other T": ([trained, *common, "--frames", FRAMES + 1], f"takes exactly T={FRAMES}"),
     }
 
 
 @pytest.mark.parametrize("case", ["not a model", "truncated", "empty calibration folder",
                                   "calibration of wrong rank", "missing --out parent",
-                                  "label count"])
+                                  "label count", "other T"])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(case: str, trained: Path,
                                                             clips: Path, tmp_path: Path) -> None:
     arguments, expected = bad_inputs(trained, clips, tmp_path)[case]
