@@ -1,7 +1,9 @@
 """`har-convert MODEL`: a Keras model -> a verified bundle of float and full-int8 TFLite models.
 
-The pipeline itself is `har_convert.pipeline.run` (prepare -> bridge -> convert -> bundle ->
-verify); this module is its command line: options, the final summary table and the exit code.
+The pipeline itself is `har_convert.pipeline.run` (prepare -> bridge -> optimize -> convert ->
+bundle -> verify); this module is its command line: options, the final summary table and the exit
+code. The optimisation options (--prune, --sparsity, QAT) train on the --data clips; without them
+they are skipped and the report says so in one line.
 `--max-drop X` fails the command (exit 1) when an int8 stage loses more than X accuracy points
 against the float model; the bundle and its report are still written, since the conversion itself
 succeeded and the report is what the user needs to decide what to do next.
@@ -9,14 +11,65 @@ succeeded and the report is what the user needs to decide what to do next.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
+from har_convert.optimize import DEFAULT_FINETUNE_EPOCHS, DEFAULT_QAT_EPOCHS, OptimizeSettings
 from har_convert.pipeline import DEFAULT_CALIB_SAMPLES, Options, run
+from har_convert.prune import CRITERIA
 from har_convert.report import WARN_DROP_POINTS, summary_table
-from har_device.errors import WorkFailed, run_cli
+from har_convert.sparsity import parse_sparsity
+from har_device.errors import BadInput, WorkFailed, run_cli
 
 PathOption = click.Path(path_type=Path)
+
+
+def optimization_options(command: Callable) -> Callable:
+    """Pruning, sparsity and QAT (har_convert.optimize); they train, so they need --data."""
+    options = [
+        click.option("--prune", type=click.FloatRange(0, 1, max_open=True),
+                     help="Remove this share of the channels of every prunable group "
+                          "(structured pruning: a smaller, faster model), e.g. 0.5."),
+        click.option("--round-to", default=8, show_default=True, type=click.IntRange(min=1),
+                     help="Keep channel counts at multiples of this."),
+        click.option("--importance", type=click.Choice(CRITERIA), default="l1",
+                     show_default=True,
+                     help="Channel importance: L1/L2 norm of its filters, or BatchNorm |gamma|."),
+        click.option("--exclude", multiple=True,
+                     help="Layer names or shell patterns (comma-separated, repeatable) whose "
+                          "channels are kept; the first layer and the classifier always are."),
+        click.option("--finetune-epochs", default=DEFAULT_FINETUNE_EPOCHS, show_default=True,
+                     type=click.IntRange(min=1),
+                     help="Fine-tuning epochs after pruning, and for --sparsity."),
+        click.option("--distill/--no-distill", default=True, show_default=True,
+                     help="Distil the fine-tuning from the model before pruning."),
+        click.option("--sparsity",
+                     help="tfmot weight sparsity, learned while fine-tuning and stripped: M:N "
+                          "(e.g. 2:4) or a ratio of zeros (e.g. 0.5)."),
+        click.option("--qat-epochs", type=click.IntRange(min=0),
+                     help=f"Quantization-aware training epochs [{DEFAULT_QAT_EPOCHS} when --data "
+                          "is given]."),
+        click.option("--no-qat", is_flag=True,
+                     help="Post-training int8 only (the same as --qat-epochs 0)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def optimize_settings(prune: float | None, round_to: int, importance: str,
+                      exclude: tuple[str, ...], finetune_epochs: int, distill: bool,
+                      sparsity: str | None, qat_epochs: int | None,
+                      no_qat: bool) -> OptimizeSettings:
+    if no_qat and qat_epochs:
+        raise BadInput(f"--no-qat and --qat-epochs {qat_epochs} contradict each other")
+    if sparsity is not None:
+        parse_sparsity(sparsity)
+    patterns = tuple(p.strip() for text in exclude for p in text.split(",") if p.strip())
+    return OptimizeSettings(prune=prune or None, round_to=round_to, importance=importance,
+                            exclude=patterns, finetune_epochs=finetune_epochs, distill=distill,
+                            sparsity=sparsity, qat_epochs=0 if no_qat else qat_epochs)
 
 
 @click.command(help="Convert a Keras HAR model (Keras 3 or tf_keras) into a bundle of float and "
@@ -51,14 +104,16 @@ PathOption = click.Path(path_type=Path)
                    "evaluated as the reference of the int8 accuracy drop).")
 @click.option("--threads", type=click.IntRange(min=1),
               help="Interpreter threads for evaluation and latency [LiteRT's default].")
+@optimization_options
 def command(model: Path, data: Path | None, eval_dir: Path | None, calib: Path | None,
             calib_samples: int, out: Path | None, frames: int | None, labels: Path | None,
             sample_fps: float | None, unsafe: bool, max_drop: float | None, no_streaming: bool,
-            no_float: bool, threads: int | None) -> None:
+            no_float: bool, threads: int | None, **optimization: Any) -> None:
     report = run(Options(model=model, data=data, eval_dir=eval_dir, calib=calib,
                          calib_samples=calib_samples, out=out, frames=frames, labels=labels,
                          sample_fps=sample_fps, unsafe=unsafe, streaming=not no_streaming,
-                         ship_float=not no_float, threads=threads))
+                         ship_float=not no_float, threads=threads,
+                         optimize=optimize_settings(**optimization)))
     click.echo(summary_table(report))
     for warning in report["warnings"]:
         click.echo(f"warning: {warning}", err=True)

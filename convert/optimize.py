@@ -46,6 +46,10 @@ class OptimizeSettings:
     qat_epochs: int | None = None
     seed: int = 0
 
+    def wanted(self) -> bool:
+        """Whether any stage would run, given data."""
+        return bool(self.prune or self.sparsity or self.qat_epochs is None or self.qat_epochs)
+
     def explicit_requests(self) -> list[str]:
         asked = [("--prune", self.prune), ("--sparsity", self.sparsity),
                  ("--qat-epochs", self.qat_epochs)]
@@ -54,11 +58,13 @@ class OptimizeSettings:
 
 @dataclass(frozen=True)
 class Optimized:
-    """float_model: the float model the stages produced (the bridged one when none ran);
+    """reference: the bridged model the stages started from; float_model: the float model they
+    produced (the reference when none ran);
     final: the model the int8 conversion takes (the QAT model after QAT, else float_model);
     details: what each stage did, for the report; skipped: the one line saying why nothing ran
     although the user asked, else None."""
 
+    reference: tf_keras.Model
     float_model: tf_keras.Model
     final: tf_keras.Model
     details: dict[str, Any] = field(default_factory=dict)
@@ -80,7 +86,7 @@ def optimize(model: tf_keras.Model, data: Dataset | None, settings: OptimizeSett
         asked = settings.explicit_requests()
         skipped = (f"{', '.join(asked)} skipped: pruning, sparsity and QAT train on labelled "
                    "clips; pass --data DIR") if asked else None
-        return Optimized(model, model, skipped=skipped)
+        return Optimized(model, model, model, skipped=skipped)
     spec = parse_sparsity(settings.sparsity) if settings.sparsity else None
     config = FinetuneConfig(seed=settings.seed)
     teacher = model if settings.distill else None
@@ -104,13 +110,13 @@ def optimize(model: tf_keras.Model, data: Dataset | None, settings: OptimizeSett
         current = sparse.model
     qat_epochs = DEFAULT_QAT_EPOCHS if settings.qat_epochs is None else settings.qat_epochs
     if not qat_epochs:
-        return Optimized(current, current, details)
+        return Optimized(model, current, current, details)
     qat = quantize_aware(current, data, qat_epochs, preserve_sparsity=spec is not None,
                          config=replace(QAT_CONFIG, seed=settings.seed), progress=progress)
     details["qat"] = {"scheme": "8-bit prune-preserving" if spec else "8-bit default",
                       "quantized_layers": len(qat.quantized), "left_float": qat.left_float,
                       **_training_details(qat.training, distilled=False)}
-    return Optimized(current, qat.model, details)
+    return Optimized(model, current, qat.model, details)
 
 
 def training_data(data_dir: Path, labels: list[str], frames: int, size: int,

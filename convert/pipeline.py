@@ -4,16 +4,17 @@
 
 `prepare` reads and checks every input (model, labels, frame rate, evaluation and calibration
 clips, output folder) before any slow work, so a bad input fails in seconds with nothing written.
-`bridge` gives the tf_keras model the converter needs (and its streaming split); `verify`
-(har_convert.verify) scores and times every stage for the report. Optimisation
-stages that rewrite that model (pruning, QAT) slot in between `bridge` and `convert`. The bundle is
-assembled in a temporary folder beside `--out` and renamed into place only when complete.
+`bridge` gives the tf_keras model the converter needs (and its streaming split); `optimize`
+(har_convert.optimize: pruning, fine-tuning, sparsity, QAT) rewrites that model when --data gives
+labelled clips to train on; `verify` (har_convert.verify) scores and times every stage for the
+report. The bundle is assembled in a temporary folder beside `--out` and renamed into place only
+when complete.
 """
 from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from har_convert.load import LoadedModel, load_model
 from har_convert.metadata import BundleFacts, write_bundle_metadata
 from har_convert.model_facts import (Geometry, geometry, read_train_info, resolve_labels,
                                      resolve_sample_fps)
+from har_convert.optimize import Optimized, OptimizeSettings, optimize, training_data
 from har_convert.report import write_report
 from har_convert.streaming import StreamingSplit, split_for_streaming
 from har_convert.tflite import Converted, convert_float, convert_int8, export_saved_model
@@ -59,6 +61,7 @@ class Options:
     streaming: bool = True
     ship_float: bool = True
     threads: int | None = None
+    optimize: OptimizeSettings = field(default_factory=OptimizeSettings)
 
 
 @dataclass(frozen=True)
@@ -112,16 +115,18 @@ class Bundle:
 def run(options: Options) -> dict[str, Any]:
     """Convert one model into a bundle directory; returns the report written into it."""
     prepared = prepare(options)
-    with tqdm(total=4, desc="har-convert", unit="stage", leave=False,
+    with tqdm(total=5, desc="har-convert", unit="stage", leave=False,
               disable=None) as progress:
         bridged = bridge(prepared, options.streaming)
         progress.update()
+        bridged, optimized = optimize_model(bridged, prepared, options)
+        progress.update()
         with atomic_dir(prepared.out) as staging:
-            bundle = convert(bridged, prepared, staging, options.ship_float)
+            bundle = convert(bridged, prepared, staging, options.ship_float, optimized)
             progress.update()
             write_bundle(bundle, prepared, staging)
             progress.update()
-            report = verify(bundle, prepared, bridged, options.threads)
+            report = verify(bundle, prepared, bridged, options.threads, optimized)
             write_report(staging, report, prepared.labels)
             for name in set(bundle.files) - bundle.shipped:
                 (staging / name).unlink()
@@ -163,17 +168,51 @@ def bridge(prepared: Prepared, streaming: bool) -> Bridged:
     return Bridged(model, split, diff)
 
 
-def convert(bridged: Bridged, prepared: Prepared, staging: Path, ship_float: bool) -> Bundle:
-    """Float and int8 of the whole model; int8 frame and head models when the model splits."""
+def optimize_model(bridged: Bridged, prepared: Prepared,
+                   options: Options) -> tuple[Bridged, Optimized]:
+    """Pruning, sparsity and QAT of the bridged model when --data has clips to train on; the
+    streaming split is then cut again from the model the int8 files come from."""
+    shape, seed = prepared.geometry, int(prepared.train_info.get("seed", 0))
+    settings = replace(options.optimize, seed=seed)
+    data = None
+    if options.data is not None and settings.wanted():
+        # The same seeded split as the evaluation clips: training never sees them.
+        data = training_data(options.data, prepared.labels, shape.frames, shape.size,
+                             prepared.sample_fps, seed)
+    optimized = optimize(bridged.model, data, settings)
+    if optimized.final is bridged.model or bridged.split is None:
+        return bridged, optimized
+    split = split_for_streaming(optimized.final, Bridge(), shape.frames)
+    return replace(bridged, model=optimized.final, split=split), optimized
+
+
+def convert(bridged: Bridged, prepared: Prepared, staging: Path, ship_float: bool,
+            optimized: Optimized) -> Bundle:
+    """Float and int8 of the whole model; int8 frame and head models when the model splits.
+    After the optimisation stages, the float model is the one they produced (before QAT), and
+    two files are made for the report only: the float model before pruning and the
+    post-training int8 of the model QAT started from."""
     shape, calibration = prepared.geometry, prepared.calibration
     bundle = Bundle()
     with tempfile.TemporaryDirectory(prefix="har-convert-") as work:
-        whole = export_saved_model(bridged.model, shape.input_shape, Path(work) / "whole")
-        bundle.add("model_float.tflite", convert_float(whole, staging / "model_float.tflite"),
+        def export(model: tf_keras.Model, name: str) -> Path:
+            return export_saved_model(model, shape.input_shape, Path(work) / name)
+
+        whole = export(bridged.model, "whole")
+        floating = whole if optimized.float_model is bridged.model else export(
+            optimized.float_model, "float")
+        bundle.add("model_float.tflite", convert_float(floating, staging / "model_float.tflite"),
                    ship=ship_float)
         samples = frame_samples(calibration) if shape.frame_model else calibration
         bundle.add("model_int8.tflite",
                    convert_int8(whole, staging / "model_int8.tflite", samples))
+        if optimized.pruned:
+            bundle.add("reference_float.tflite", convert_float(
+                export(optimized.reference, "reference"), staging / "reference_float.tflite"),
+                ship=False)
+        if optimized.quantization_aware:
+            bundle.add("ptq_int8.tflite",
+                       convert_int8(floating, staging / "ptq_int8.tflite", samples), ship=False)
         if bridged.split is not None:
             frame_model = export_saved_model(bridged.split.frame, shape.input_shape[1:],
                                              Path(work) / "frame")

@@ -87,14 +87,25 @@ def summary_table(report: dict[str, Any], style: str = "simple") -> str:
     for name, entry in report["stages"].items():
         xnnpack = entry.get("xnnpack")
         rows.append([
-            name, entry.get("quantization", "-").split(":")[0], _kib(entry["size_bytes"]),
+            name, entry.get("quantization", "-").split(":")[0], _count(entry.get("params")),
+            _count(entry.get("macs_per_clip")), _kib(entry["size_bytes"]),
             _kib(entry["gzip_bytes"]), _num(entry["accuracy"]), _num(entry["f1_macro"]),
             _num(entry.get("agreement_vs_float")), _num(entry["latency_ms_p50"], 2),
             _num(entry.get("latency_ms_p50_1thread"), 2),
             f"{xnnpack['delegated']}/{xnnpack['total']}" if xnnpack else "-"])
-    headers = ["stage", "quantization", "size KiB", "gzip KiB", "accuracy", "F1 macro",
+    headers = ["stage", "quantization", "params", "MACs/clip", "size KiB", "gzip KiB", "accuracy", "F1 macro",
                "agree vs float", "p50 ms", "p50 ms 1 thread", "XNNPACK nodes"]
     return tabulate(rows, headers=headers, tablefmt=style, disable_numparse=True)
+
+
+def _count(value: int | None) -> str:
+    """1234567 -> "1.23M": parameters and MACs at a glance."""
+    if value is None:
+        return "-"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.3g}{unit}"
+    return str(value)
 
 
 def _kib(size: int | None) -> str:

@@ -1,7 +1,12 @@
 """The verify stage of har-convert: every stage scored on held-out clips and timed, as a report.
 
 Stages: `keras` (the source model), `float` and `int8` (the whole-model TFLite files) and, when
-the model was split, `streaming_int8` (frame + head run as the agent runs them). Accuracy figures
+the model was split, `streaming_int8` (frame + head run as the agent runs them). After the
+optimisation stages (har_convert.optimize), `float` stays the model before them (the reference
+every drop is measured from), `pruned` is the pruned float model (the bundle's model_float),
+`qat` the quantization-aware Keras model (int8 simulated in TensorFlow) and `ptq_int8` the
+post-training int8 of the model QAT started from, for comparison with the QAT `int8`. Every stage
+has its parameters and MACs per clip (har_convert.complexity). Accuracy figures
 come from `har_convert.metrics`; agreement is top-1 agreement with the float (or int8) model; the
 streaming latency is the steady-state cost per camera frame, one frame run plus one head run.
 """
@@ -12,22 +17,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from har_convert.bridge import OUTPUT_TOLERANCE
+from har_convert.complexity import complexity
 from har_convert.evaluate import (agreement, keras_latency_ms, keras_scores, streaming_scores,
                                   tflite_latency_ms, tflite_scores)
 from har_convert.metrics import classification_report
-from har_convert.report import accuracy_drops, gzip_size, stage_entry, warnings_for
+from har_convert.report import (WARN_DROP_POINTS, accuracy_drops, gzip_size, stage_entry,
+                                warnings_for)
 from har_convert.tflite import Converted
 
 if TYPE_CHECKING:
+    from har_convert.optimize import Optimized
     from har_convert.pipeline import Bridged, Bundle, Prepared
 
 
-def verify(bundle: Bundle, prepared: Prepared, bridged: Bridged,
-           threads: int | None) -> dict[str, Any]:
+def verify(bundle: Bundle, prepared: Prepared, bridged: Bridged, threads: int | None,
+           optimized: Optimized) -> dict[str, Any]:
     """Score every stage on the held-out clips and time it; assemble the report."""
     shape, evaluation = prepared.geometry, prepared.evaluation
     clips = evaluation.inputs() if evaluation is not None else None
-    scores = stage_scores(bundle, prepared, clips, threads)
+    files = tflite_stages(bundle, optimized)
+    scores = stage_scores(bundle, files, optimized, prepared, clips, threads)
 
     def metrics(stage: str) -> dict[str, Any] | None:
         if scores[stage] is None:
@@ -43,19 +52,28 @@ def verify(bundle: Bundle, prepared: Prepared, bridged: Bridged,
     stages = {"keras": stage_entry(
         size_bytes=source.stat().st_size, gzip_bytes=gzip_size(source), metrics=metrics("keras"),
         latency_ms_p50=keras_latency_ms(prepared.loaded.model, shape.input_shape))}
-    for stage, name in (("float", "model_float.tflite"), ("int8", "model_int8.tflite")):
+    for stage, name in files.items():
         stages[stage] = _tflite_stage(bundle.files[name], metrics(stage), threads, file=name,
                                       shipped=name in bundle.shipped,
                                       agreement_vs_float=agree(stage, "float"),
                                       agreement_vs_keras=agree(stage, "keras"))
+    if optimized.quantization_aware:
+        stages["qat"] = stage_entry(
+            size_bytes=None, gzip_bytes=None, metrics=metrics("qat"),
+            latency_ms_p50=keras_latency_ms(optimized.final, shape.input_shape),
+            quantization="int8 simulated (QAT, TensorFlow)",
+            agreement_vs_float=agree("qat", "float"))
     if bundle.streaming:
         stages["streaming_int8"] = _streaming_stage(
             bundle, metrics("streaming_int8"), threads,
             agreement_vs_float=agree("streaming_int8", "float"),
             agreement_vs_int8=agree("streaming_int8", "int8"))
+    add_complexity(stages, optimized, shape.frames if shape.frame_model else 1)
+    stages = {name: stages[name] for name in STAGE_ORDER if name in stages}
     drops = accuracy_drops(stages)
     notes = [] if evaluation else ["no evaluation clips (--data or --eval): accuracy was not "
                                    "measured"]
+    notes += optimization_notes(stages, optimized)
     if (bridged.max_abs_diff or 0.0) > OUTPUT_TOLERANCE:
         notes.append(f"bridge: scores differ from the Keras 3 model's by "
                      f"{bridged.max_abs_diff:.2g} (> {OUTPUT_TOLERANCE:g}) on random inputs, "
@@ -75,25 +93,69 @@ def verify(bundle: Bundle, prepared: Prepared, bridged: Bridged,
         "evaluation": {"source": evaluation.source if evaluation else None,
                        "clips": len(evaluation.y) if evaluation else 0,
                        "skipped": evaluation.skipped if evaluation else 0},
+        "optimization": {**optimized.details, "skipped": optimized.skipped},
         "stages": stages, "accuracy_drop_points": drops,
         "warnings": warnings_for(stages, drops) + notes,
     }
 
 
-def stage_scores(bundle: Bundle, prepared: Prepared, clips: np.ndarray | None,
+STAGE_ORDER = ("keras", "float", "pruned", "qat", "int8", "ptq_int8", "streaming_int8")
+
+
+def tflite_stages(bundle: Bundle, optimized: Optimized) -> dict[str, str]:
+    """Stage -> the bundle file it scores (see the module doc)."""
+    stages = ({"float": "reference_float.tflite", "pruned": "model_float.tflite"}
+              if optimized.pruned else {"float": "model_float.tflite"})
+    stages["int8"] = "model_int8.tflite"
+    if "ptq_int8.tflite" in bundle.files:
+        stages["ptq_int8"] = "ptq_int8.tflite"
+    return stages
+
+
+def add_complexity(stages: dict[str, dict[str, Any]], optimized: Optimized,
+                   frames_per_clip: int) -> None:
+    """Parameters and MACs per clip of the model behind each stage (streaming excepted: it
+    computes each frame once whatever the window, so a per-clip count does not apply)."""
+    models = {"keras": optimized.reference, "float": optimized.reference,
+              "pruned": optimized.float_model, "qat": optimized.final,
+              "ptq_int8": optimized.float_model, "int8": optimized.final}
+    counted: dict[int, Any] = {}
+    for stage, entry in stages.items():
+        if stage in models:
+            model = models[stage]
+            counted.setdefault(id(model), complexity(model, frames_per_clip))
+            entry["params"] = counted[id(model)].params
+            entry["macs_per_clip"] = counted[id(model)].macs
+
+
+def optimization_notes(stages: dict[str, dict[str, Any]], optimized: Optimized) -> list[str]:
+    """The skipped-stage line, and the accuracy pruning cost when beyond WARN_DROP_POINTS."""
+    notes = [optimized.skipped] if optimized.skipped else []
+    before, after = (stages.get(name, {}).get("accuracy") for name in ("float", "pruned"))
+    if before is not None and after is not None and 100 * (before - after) > WARN_DROP_POINTS:
+        notes.append(f"pruned: accuracy {100 * (before - after):.1f} points below the float "
+                     "model before pruning (more --finetune-epochs, or a smaller --prune)")
+    return notes
+
+
+def stage_scores(bundle: Bundle, files: dict[str, str], optimized: Optimized,
+                 prepared: Prepared, clips: np.ndarray | None,
                  threads: int | None) -> dict[str, np.ndarray | None]:
     """(N, C) scores of each stage on the evaluation clips (all None without clips)."""
-    names = ["keras", "float", "int8"] + (["streaming_int8"] if bundle.streaming else [])
+    names = ["keras", *files] + (["qat"] if optimized.quantization_aware else []) + (
+        ["streaming_int8"] if bundle.streaming else [])
     if clips is None:
         return dict.fromkeys(names)
     frame_model = prepared.geometry.frame_model
-    files = bundle.files
-    scores = {"keras": keras_scores(prepared.loaded.model, clips, frame_model),
-              "float": tflite_scores(files["model_float.tflite"].path, clips, frame_model, threads),
-              "int8": tflite_scores(files["model_int8.tflite"].path, clips, frame_model, threads)}
+    scores = {"keras": keras_scores(prepared.loaded.model, clips, frame_model)}
+    for stage, name in files.items():
+        scores[stage] = tflite_scores(bundle.files[name].path, clips, frame_model, threads)
+    if optimized.quantization_aware:
+        scores["qat"] = keras_scores(optimized.final, clips, frame_model)
     if bundle.streaming:
-        scores["streaming_int8"] = streaming_scores(files["frame_int8.tflite"].path,
-                                                    files["head_int8.tflite"].path, clips, threads)
+        scores["streaming_int8"] = streaming_scores(bundle.files["frame_int8.tflite"].path,
+                                                    bundle.files["head_int8.tflite"].path, clips,
+                                                    threads)
     return scores
 
 

@@ -1,4 +1,5 @@
-"""har-convert's optimisation stages as a unit: what runs with and without labelled clips."""
+"""har-convert's optimisation stages as a unit: nothing runs without labelled clips, and the
+--data clips are labelled in the model's order (the whole chain runs in test_optimize_cli)."""
 from __future__ import annotations
 
 import pytest
@@ -17,17 +18,6 @@ def test_without_data_nothing_runs_and_an_explicit_request_is_named(tiny_clip_ne
     assert asked.final is tiny_clip_net
     assert asked.skipped.startswith("--prune, --sparsity skipped") and "--data" in asked.skipped
     assert "\n" not in asked.skipped
-
-
-def test_prune_finetune_and_qat_chain(tiny_clip_net, tiny_clips):
-    done = optimize(tiny_clip_net, tiny_clips,
-                    OptimizeSettings(prune=0.5, finetune_epochs=1, qat_epochs=1), progress=False)
-    assert done.pruned and done.quantization_aware
-    assert done.details["prune"]["removed"] == {"project": [16, 8]}
-    assert done.details["finetune"]["distilled"] and done.details["finetune"]["epochs"] == 1
-    assert done.float_model.count_params() < tiny_clip_net.count_params()
-    assert done.final is not done.float_model
-    assert done.details["qat"]["left_float"] == ["temporal", "predictions"]
 
 
 def test_training_data_follows_the_model_label_order(tiny_folder):
