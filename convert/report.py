@@ -93,8 +93,9 @@ def summary_table(report: dict[str, Any], style: str = "simple") -> str:
             _num(entry.get("agreement_vs_float")), _num(entry["latency_ms_p50"], 2),
             _num(entry.get("latency_ms_p50_1thread"), 2),
             f"{xnnpack['delegated']}/{xnnpack['total']}" if xnnpack else "-"])
-    headers = ["stage", "quantization", "params", "MACs/clip", "size KiB", "gzip KiB", "accuracy", "F1 macro",
-               "agree vs float", "p50 ms", "p50 ms 1 thread", "XNNPACK nodes"]
+    headers = ["stage", "quantization", "params", "MACs/clip", "size KiB", "gzip KiB",
+               "accuracy", "F1 macro", "agree vs float", "p50 ms", "p50 ms 1 thread",
+               "XNNPACK nodes"]
     return tabulate(rows, headers=headers, tablefmt=style, disable_numparse=True)
 
 
