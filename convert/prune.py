@@ -32,6 +32,7 @@ from har_device.errors import BadInput
 
 Layer = tf_keras.layers.Layer
 CRITERIA = ("l1", "l2", "bn")
+EXCLUDE_NAMES_SHOWN = 12
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,8 @@ def _check_options(ratio: float, round_to: int, criterion: str) -> None:
 
 def _check_exclude(graph: ChannelGraph, exclude: Sequence[str]) -> None:
     names = [layer.name for layer in graph.producers]
+    shown = ", ".join(names[:EXCLUDE_NAMES_SHOWN]) + (", ..." if len(names) > EXCLUDE_NAMES_SHOWN else "")
     for pattern in exclude:
         if not fnmatch.filter(names, pattern):
             raise BadInput(f"--exclude: {pattern!r} matches no prunable layer (convolution, "
-                           f"dense or recurrent); the model's are: {', '.join(names)}")
+                           f"dense or recurrent); the model's are: {shown}")
