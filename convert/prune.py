@@ -196,7 +196,8 @@ def _check_options(ratio: float, round_to: int, criterion: str) -> None:
 
 def _check_exclude(graph: ChannelGraph, exclude: Sequence[str]) -> None:
     names = [layer.name for layer in graph.producers]
-    shown = ", ".join(names[:EXCLUDE_NAMES_SHOWN]) + (", ..." if len(names) > EXCLUDE_NAMES_SHOWN else "")
+    shown = ", ".join(names[:EXCLUDE_NAMES_SHOWN])
+    shown += ", ..." if len(names) > EXCLUDE_NAMES_SHOWN else ""
     for pattern in exclude:
         if not fnmatch.filter(names, pattern):
             raise BadInput(f"--exclude: {pattern!r} matches no prunable layer (convolution, "
