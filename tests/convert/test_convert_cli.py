@@ -70,7 +70,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory, clips: Path) -> Path:
 @pytest.fixture(scope="module")
 def converted(trained: Path, clips: Path) -> Run:
     out = trained.parent / "bundle"
-    return Run(*har_convert(trained, "--data", clips, "--calib-samples", 8, "--out", out), out)
+    return Run(*har_convert(trained, "--data", clips, "--calib-samples", 8, "--no-qat",
+                            "--out", out), out)
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +180,7 @@ def test_single_frame_classifier_becomes_a_frame_bundle(tmp_path: Path, clips: P
     path = tmp_path / "frames.keras"
     keras.Model(frame, scores).save(path)
     write_sidecars(path, sorted(TINY_CLASSES), FRAMES, SIZE, FPS, "custom-frame")
-    code, _, stderr = har_convert(path, "--data", clips, "--calib-samples", 4)
+    code, _, stderr = har_convert(path, "--data", clips, "--calib-samples", 4, "--no-qat")
     assert code == 0, stderr
     bundle = tmp_path / "frames_bundle"
     meta = load_bundle(bundle)
@@ -203,7 +204,8 @@ def test_tf_keras_h5_model_converts_with_its_streaming_split(tmp_path: Path, cli
     path = tmp_path / "legacy.h5"
     tf_keras.Model(clip, scores).save(path)
     write_sidecars(path, sorted(TINY_CLASSES), FRAMES, SIZE, FPS, "custom-tf-keras")
-    code, _, stderr = har_convert(path, "--data", clips, "--calib-samples", 4, "--no-float")
+    code, _, stderr = har_convert(path, "--data", clips, "--calib-samples", 4, "--no-float",
+                                  "--no-qat")
     assert code == 0, stderr
     report = json.loads((tmp_path / "legacy_bundle" / "report.json").read_text())
     assert report["source_model"]["flavour"] == "tf_keras"
