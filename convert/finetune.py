@@ -8,6 +8,10 @@ and sparsity training are fine-tuning too. All three go through this one loop:
   labels + w * T^2 * KL(teacher || student) on distributions softened by temperature T (Hinton et
   al. 2015). The zoo's models end in a softmax, so log-probabilities stand in for the logits;
 - the learning rate decays along a cosine to a tenth over the run;
+- BatchNorm moving statistics follow the batches with momentum 0.9 during the run: pruning changed
+  what flows into every BatchNorm after it, and keras.applications' momentum of 0.999 would leave
+  the statistics where they were for the few hundred steps of a fine-tuning run, so the model
+  would be evaluated (and converted) with statistics of the network before pruning;
 - validation on a group-held-out part of the training clips (har-train's `split_validation`)
   after every epoch; the weights of the best epoch (highest accuracy, then lowest loss: on a few
   clips accuracy ties often) are restored at the end.
@@ -17,7 +21,9 @@ tfmot's own callback (see `sparsity`).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -30,6 +36,7 @@ from har_convert.train import split_validation
 from har_device.errors import BadInput
 
 EPSILON = 1e-7
+BATCHNORM_MOMENTUM = 0.9
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,8 @@ def finetune(model: tf_keras.Model, data: Dataset, epochs: int,
         config.learning_rate, steps, alpha=0.1))
     train_step = _train_step(model, optimizer, teacher, config)
     accuracies, losses, best, best_weights = [], [], None, None
-    with tqdm(total=steps, desc=description, unit="step", disable=not progress) as bar:
+    with tqdm(total=steps, desc=description, unit="step", disable=not progress) as bar, \
+            batchnorm_momentum(model, BATCHNORM_MOMENTUM):
         for epoch in range(epochs):
             for x, y in batches:
                 loss = train_step(x, y)
@@ -84,6 +92,20 @@ def finetune(model: tf_keras.Model, data: Dataset, epochs: int,
                 best, best_weights, best_epoch = (accuracy, -val_loss), model.get_weights(), epoch
     model.set_weights(best_weights)
     return FinetuneResult(model, best_epoch + 1, accuracies, losses, validation)
+
+
+@contextmanager
+def batchnorm_momentum(model: tf_keras.Model, momentum: float) -> Iterator[None]:
+    """Every BatchNorm of `model` (nested and wrapped ones too) at most at `momentum` inside."""
+    layers = [m for m in model.submodules if isinstance(m, tf_keras.layers.BatchNormalization)]
+    saved = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.momentum = min(layer.momentum, momentum)
+    try:
+        yield
+    finally:
+        for layer, value in zip(layers, saved):
+            layer.momentum = value
 
 
 def _train_step(model: tf_keras.Model, optimizer: tf_keras.optimizers.Optimizer,

@@ -13,6 +13,7 @@ from tf_keras import layers
 
 from har_convert.complexity import complexity
 from har_convert.finetune import evaluate, finetune
+from har_convert.model_map import copy_model
 from har_convert.prune import apply_plan, kept_count, plan_pruning, prune_channels
 from har_convert.prune_graph import RECURRENT, recurrent_width
 from har_convert.train import split_validation
@@ -292,3 +293,21 @@ def test_finetune_with_distillation_restores_the_best_epoch(tiny_tf_keras, tiny_
     accuracy, loss = evaluate(student, val_clips)
     assert accuracy == result.val_accuracy[result.best_epoch - 1]
     assert loss == pytest.approx(result.val_loss[result.best_epoch - 1], rel=1e-4)
+
+
+def test_finetune_lets_batchnorm_statistics_follow_the_new_network(tiny_clip_net, tiny_clips):
+    """keras.applications builds BatchNorms with momentum 0.999: over a short fine-tuning their
+    statistics would stay those of the network before pruning. They follow at 0.9 instead, and
+    the layer's own momentum is back afterwards."""
+    model = copy_model(tiny_clip_net)
+    frame = model.get_layer("frame_features").layer
+    bn = frame.get_layer("stem_bn")
+    bn.momentum = 0.999
+    frames = tiny_clips.train.inputs().reshape((-1, 32, 32, 3))
+    stem = tf_keras.Model(frame.input, frame.get_layer("stem").output)
+    target = np.mean(stem(frames).numpy(), axis=(0, 1, 2))
+    before = bn.moving_mean.numpy()
+    finetune(model, tiny_clips, epochs=1, progress=False)
+    moved = np.abs(bn.moving_mean.numpy() - before) / np.abs(target - before)
+    assert np.median(moved) > 0.1
+    assert bn.momentum == 0.999
