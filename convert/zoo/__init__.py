@@ -15,7 +15,7 @@ from har_convert.zoo.folding import fold_time
 from har_convert.zoo.frame import clip_scores
 from har_convert.zoo.heads import FRAME_FEATURES
 from har_convert.zoo.reference import BACKBONES, reference_classifier
-from har_convert.zoo.registry import ARCHITECTURES, DEMO_ARCH, ArchSpec, build, spec_for
+from har_convert.zoo.registry import ARCHITECTURES, ArchSpec, build, spec_for
 
-__all__ = ["ARCHITECTURES", "ArchSpec", "BACKBONES", "DEMO_ARCH", "FRAME_FEATURES", "build",
+__all__ = ["ARCHITECTURES", "ArchSpec", "BACKBONES", "FRAME_FEATURES", "build",
            "clip_scores", "fold_time", "reference_classifier", "spec_for"]

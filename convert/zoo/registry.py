@@ -20,8 +20,6 @@ from har_convert.zoo.lrcn import build_lrcn
 from har_convert.zoo.mobilenet import build_mnv2_bilstm, build_mnv2_tcn
 from har_convert.zoo.resnet import build_resnet34_frame, build_resnet50_frame
 
-DEMO_ARCH = "mnv2-tcn"
-
 
 @dataclass(frozen=True)
 class ArchSpec:
@@ -32,7 +30,7 @@ class ArchSpec:
     default_frames is how many frames of a clip the loader samples and the evaluator averages.
     has_frame_features: the model starts with TimeDistributed(nested Model) named
     `frame_features`, so the converter can split it for streaming. min_size: the smallest S
-    the layer stack accepts. demo_*: the small configuration the demo trains (None elsewhere).
+    the layer stack accepts.
     """
 
     name: str
@@ -44,9 +42,6 @@ class ArchSpec:
     default_alpha: float | None
     min_size: int
     has_frame_features: bool
-    demo_frames: int | None = None
-    demo_size: int | None = None
-    demo_alpha: float | None = None
 
 
 _LRCN_PAPER = ("Jeevakumari & Dey, Analysis on Deep Learning approaches in Video classification"
@@ -69,8 +64,7 @@ ARCHITECTURES: dict[str, ArchSpec] = {spec.name: spec for spec in (
              has_frame_features=False, **_VIDEO_64),
     ArchSpec("mnv2-bilstm", build_mnv2_bilstm, paper=_LIGHT_PAPER, default_alpha=1.0,
              **_VIDEO_224),
-    ArchSpec("mnv2-tcn", build_mnv2_tcn, paper=_LIGHT_PAPER, default_alpha=1.0, **_VIDEO_224,
-             demo_frames=16, demo_size=96, demo_alpha=0.35),
+    ArchSpec("mnv2-tcn", build_mnv2_tcn, paper=_LIGHT_PAPER, default_alpha=1.0, **_VIDEO_224),
     ArchSpec("effnetlite-tcn", build_effnetlite_tcn, default_alpha=None, **_VIDEO_224,
              paper=f"{_LIGHT_PAPER}; Tan & Le, EfficientNet, Table 1 (B0), Lite variant"),
     ArchSpec("resnet34-frame", build_resnet34_frame, **_FRAME_224),

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from har_convert.zoo import (ARCHITECTURES, DEMO_ARCH, FRAME_FEATURES, build, clip_scores,
+from har_convert.zoo import (ARCHITECTURES, FRAME_FEATURES, build, clip_scores,
                              fold_time, reference_classifier)
 from har_device.errors import BadInput
 
@@ -176,14 +176,11 @@ def test_clip_scores_average_the_frame_predictions(models: dict) -> None:
     np.testing.assert_allclose(clip_scores(model, clips[1]), expected[1], rtol=1e-5, atol=1e-6)
 
 
-def test_demo_configuration_is_the_small_mnv2_tcn() -> None:
-    spec = ARCHITECTURES[DEMO_ARCH]
-    assert (DEMO_ARCH, spec.demo_frames, spec.demo_size, spec.demo_alpha) == \
-        ("mnv2-tcn", 16, 96, 0.35)
-    model = build(DEMO_ARCH, num_classes=6, frames=spec.demo_frames, size=spec.demo_size,
-                  alpha=spec.demo_alpha)
-    assert model.input_shape == (None, 16, 96, 96, 3)
-    assert model.output_shape == (None, 6)
+def test_mobilenet_backbone_batchnorms_follow_a_short_run() -> None:
+    model = build("mnv2-tcn", num_classes=3, frames=2, size=32, alpha=0.35)
+    momenta = {layer.momentum for layer in model.get_layer(FRAME_FEATURES).layer.layers
+               if isinstance(layer, keras.layers.BatchNormalization)}
+    assert momenta == {0.9}
 
 
 def test_defaults_follow_the_papers() -> None:
