@@ -2,12 +2,13 @@
 
     .venv/bin/python benchmarks/prune_qat.py [--work benchmarks/work/prune_qat] [--threads 1,2]
 
-The demo model (mnv2-tcn, T=16, 96 px, alpha 0.35) is trained on `har-synth` data with the real
-commands, converted twice — as it is and with `--prune 0.5` (QAT on in both: it is the default
-with --data) — and the two full-int8 models are timed in ONE process, invoked in alternation
-(`har_device.bench.compare`), per thread count, so drift and heat hit both alike. Accuracy is on
-the same held-out split for every stage. Each step is skipped when its output exists. Writes
-`benchmarks/results/prune_qat.json` and `.md`, with the commands and the issue's checks:
+The demo model (LRCN, T=8 at 4 fps, 64 px; seed 7 as `./run demo`) is trained on `har-synth` data
+with the demo's settings and the real commands, converted twice — as it is and with the demo's
+`--prune 0.5` (one QAT epoch in both) — and the two full-int8 models are timed in ONE process,
+invoked in alternation (`har_device.bench.compare`), per thread count, so drift and heat hit both
+alike. Accuracy is on the same held-out split for every stage. Each step is skipped when its
+output exists. Writes `benchmarks/results/prune_qat.json` and `.md`, with the commands and the
+issue's checks:
 parameters and MACs at most half, int8 latency at most 0.6x, pruned accuracy within 2 points of
 the unpruned float model, QAT int8 at least PTQ int8 (within 0.5 points).
 """
@@ -24,6 +25,8 @@ from typing import Any
 import click
 from tabulate import tabulate
 
+from har_convert.demo import CONVERT_OPTIONS, DATASET_OPTIONS, QAT_OPTIONS, TRAIN_OPTIONS
+
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 STAGES = ("float", "pruned", "qat", "int8", "ptq_int8")
@@ -33,13 +36,12 @@ def commands(work: Path) -> dict[str, list[str]]:
     data, model = work / "data", work / "demo.keras"
     convert = [str(BIN / "har-convert"), str(model), "--data", str(data), "--no-streaming"]
     return {
-        "data": [str(BIN / "har-synth"), "dataset", str(data), "--clips-per-class", "20",
-                 "--frames", "16", "--fps", "8", "--size", "112", "--seed", "0", "--force"],
-        "train": [str(BIN / "har-train"), "--arch", "mnv2-tcn", "--data", str(data),
-                  "--frames", "16", "--size", "96", "--alpha", "0.35", "--seed", "0",
-                  "--quiet", "--out", str(model)],
-        "unpruned": [*convert, "--out", str(work / "unpruned")],
-        "pruned": [*convert, "--prune", "0.5", "--out", str(work / "pruned")],
+        "data": [str(BIN / "har-synth"), "dataset", str(data), *DATASET_OPTIONS, "--seed", "7",
+                 "--force"],
+        "train": [str(BIN / "har-train"), "--arch", "lrcn", "--data", str(data), *TRAIN_OPTIONS,
+                  "--seed", "7", "--quiet", "--out", str(model)],
+        "unpruned": [*convert, *QAT_OPTIONS, "--out", str(work / "unpruned")],
+        "pruned": [*convert, *CONVERT_OPTIONS, "--out", str(work / "pruned")],
     }
 
 

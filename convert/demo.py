@@ -22,6 +22,14 @@ from har_device.errors import WorkFailed, run_cli
 from har_device.local_broker import LocalBroker
 
 DEMO_SCRIPT = "walk:4,fall:3,idle:3,bend:3,sit:4,wave:3,fall:3,idle:2"
+# Many people and rooms rather than many epochs: measured on this data, held-out accuracy follows
+# the number of distinct groups seen in training far more than the passes over them.
+DATASET_OPTIONS = ["--clips-per-class", "400", "--groups", "99", "--frames", "16", "--fps", "8",
+                   "--size", "112"]
+TRAIN_OPTIONS = ["--frames", "8", "--size", "64", "--sample-fps", "4", "--epochs", "5",
+                 "--no-augment"]
+QAT_OPTIONS = ["--qat-epochs", "1"]
+CONVERT_OPTIONS = ["--prune", "0.5", "--finetune-epochs", "2", *QAT_OPTIONS]
 
 
 @dataclass(frozen=True)
@@ -44,17 +52,17 @@ def build_steps(work: Path, seed: int) -> list[Step]:
     data, model, bundle = work / "data", work / "model.keras", work / "bundle"
     video = work / "falls.mp4"
     return [
-        Step("render a synthetic 6-class dataset",
-             [_tool("har-synth"), "dataset", str(data), "--clips-per-class", "20", "--frames", "16",
-              "--fps", "8", "--size", "112", "--seed", str(seed), "--force"],
+        Step("render a synthetic 6-class dataset (2400 clips, 99 people and rooms)",
+             [_tool("har-synth"), "dataset", str(data), *DATASET_OPTIONS, "--seed", str(seed),
+              "--force"],
              (data / "classInd.txt",)),
-        Step("train the demo model (MobileNetV2-0.35 + TCN)",
-             [_tool("har-train"), "--arch", "mnv2-tcn", "--data", str(data), "--frames", "16",
-              "--size", "96", "--alpha", "0.35", "--seed", str(seed), "--out", str(model)],
+        Step("train the demo model (LRCN, 8 frames of 64x64 at 4 fps)",
+             [_tool("har-train"), "--arch", "lrcn", "--data", str(data), *TRAIN_OPTIONS,
+              "--seed", str(seed), "--out", str(model)],
              (model,)),
         Step("prune, quantization-aware train and convert to a verified full-int8 bundle",
              [_tool("har-convert"), str(model), "--data", str(data), "--out", str(bundle),
-              "--prune", "0.5"],
+              *CONVERT_OPTIONS],
              (bundle / "har_model.json",)),
         Step("render a scripted video with falls among other actions",
              [_tool("har-synth"), "video", str(video), "--script", DEMO_SCRIPT, "--fps", "8",

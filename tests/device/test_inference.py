@@ -103,3 +103,18 @@ def test_sampler_brings_30_fps_down_to_8() -> None:
 def test_sampler_keeps_every_frame_at_the_trained_rate() -> None:
     sampler = FrameSampler(8.0)
     assert all(sampler.keep(index / 8.0) for index in range(64))
+
+
+def test_an_lstm_model_answers_each_window_afresh() -> None:
+    """The demo LRCN's int8 model holds its LSTM state in variable tensors between invokes."""
+    path = Path(__file__).parents[1] / "fixtures" / "demo_bundle" / "model_int8.tflite"
+    model = TFLiteModel(path)
+    rng = np.random.default_rng(3)
+    first, second = (rng.integers(-128, 128, model.input.shape, dtype=np.int8) for _ in range(2))
+    alone = model.invoke(first)
+    model.invoke(second)
+    np.testing.assert_array_equal(model.invoke(first), alone)
+    model.interpreter.set_tensor(model.input.index, first)
+    model.interpreter.invoke()
+    carried_over = model.interpreter.get_tensor(model.output.index)
+    assert not np.array_equal(carried_over, alone), "the model has no state to carry: test is moot"
