@@ -180,9 +180,10 @@ def optimize_model(bridged: Bridged, prepared: Prepared,
         data = training_data(options.data, prepared.labels, shape.frames, shape.size,
                              prepared.sample_fps, seed)
     optimized = optimize(bridged.model, data, settings)
-    if optimized.final is bridged.model or bridged.split is None:
+    if optimized.final is bridged.model:
         return bridged, optimized
-    split = split_for_streaming(optimized.final, Bridge(), shape.frames)
+    split = None if bridged.split is None else split_for_streaming(optimized.final, Bridge(),
+                                                                   shape.frames)
     return replace(bridged, model=optimized.final, split=split), optimized
 
 

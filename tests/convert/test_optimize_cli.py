@@ -76,6 +76,18 @@ def test_bundle_ships_the_pruned_models_and_a_pruned_streaming_split(optimized):
     assert TFLiteModel(out / "head_int8.tflite").input.shape[-1] == 2 * 2 * 64
 
 
+def test_without_streaming_the_int8_model_is_still_the_pruned_one(model_file, tmp_path):
+    clips = write_ucf_tree(tmp_path / "clips", clips_per_group=2, split_files=False)
+    code, _, stderr = har_convert(model_file, "--data", clips, "--calib-samples", 4,
+                                  "--prune", "0.5", "--finetune-epochs", 1, "--qat-epochs", 1,
+                                  "--no-streaming", "--out", tmp_path / "bundle")
+    assert code == 0, stderr
+    stages = json.loads((tmp_path / "bundle" / "report.json").read_text())["stages"]
+    # int8 (pruned, QAT) and ptq_int8 (pruned, calibrated only) share the pruned architecture.
+    assert stages["int8"]["size_bytes"] < 1.2 * stages["ptq_int8"]["size_bytes"]
+    assert stages["int8"]["size_bytes"] < 0.6 * stages["float"]["size_bytes"] / 4
+
+
 @pytest.mark.parametrize("options, message", [
     (["--no-qat", "--qat-epochs", "2"], "--no-qat and --qat-epochs 2"),
     (["--sparsity", "5:4"], "--sparsity")])
