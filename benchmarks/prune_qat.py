@@ -25,7 +25,8 @@ from typing import Any
 import click
 from tabulate import tabulate
 
-from har_convert.demo import CONVERT_OPTIONS, DATASET_OPTIONS, QAT_OPTIONS, TRAIN_OPTIONS
+from har_convert.demo import (CONVERT_OPTIONS, DATASET_OPTIONS, DEMO_SEED, QAT_OPTIONS,
+                             TRAIN_OPTIONS)
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -36,10 +37,11 @@ def commands(work: Path) -> dict[str, list[str]]:
     data, model = work / "data", work / "demo.keras"
     convert = [str(BIN / "har-convert"), str(model), "--data", str(data), "--no-streaming"]
     return {
-        "data": [str(BIN / "har-synth"), "dataset", str(data), *DATASET_OPTIONS, "--seed", "7",
+        "data": [str(BIN / "har-synth"), "dataset", str(data), *DATASET_OPTIONS, "--seed",
+                 str(DEMO_SEED),
                  "--force"],
         "train": [str(BIN / "har-train"), "--arch", "lrcn", "--data", str(data), *TRAIN_OPTIONS,
-                  "--seed", "7", "--quiet", "--out", str(model)],
+                  "--seed", str(DEMO_SEED), "--quiet", "--out", str(model)],
         "unpruned": [*convert, *QAT_OPTIONS, "--out", str(work / "unpruned")],
         "pruned": [*convert, *CONVERT_OPTIONS, "--out", str(work / "pruned")],
     }

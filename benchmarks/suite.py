@@ -26,14 +26,14 @@ from typing import Any
 import click
 import numpy as np
 
-from har_convert.demo import CONVERT_OPTIONS, DATASET_OPTIONS, TRAIN_OPTIONS
+from har_convert.demo import CONVERT_OPTIONS, DATASET_OPTIONS, DEMO_SEED, TRAIN_OPTIONS
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 BIN = Path(sys.executable).parent
-DATA_ARGS = [*DATASET_OPTIONS, "--seed", "7"]
+DATA_ARGS = [*DATASET_OPTIONS, "--seed", str(DEMO_SEED)]
 ARCHS: dict[str, list[str]] = {
-    "lrcn": [*TRAIN_OPTIONS, "--seed", "7"],
+    "lrcn": [*TRAIN_OPTIONS, "--seed", str(DEMO_SEED)],
     "mnv2-tcn": ["--alpha", "0.35", "--frames", "8", "--size", "96", "--sample-fps", "4",
                  "--epochs", "2", "--no-augment"],
 }

@@ -28,6 +28,7 @@ DATASET_OPTIONS = ["--clips-per-class", "400", "--groups", "99", "--frames", "16
                    "--size", "112"]
 TRAIN_OPTIONS = ["--frames", "8", "--size", "64", "--sample-fps", "4", "--epochs", "5",
                  "--no-augment"]
+DEMO_SEED = 7
 QAT_OPTIONS = ["--qat-epochs", "1"]
 CONVERT_OPTIONS = ["--prune", "0.5", "--finetune-epochs", "2", *QAT_OPTIONS]
 
@@ -141,7 +142,7 @@ def show_results(work: Path, alerts: str, agent_summary: str) -> None:
 @click.command()
 @click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
               show_default=True, help="Folder for everything the demo builds.")
-@click.option("--seed", default=7, show_default=True)
+@click.option("--seed", default=DEMO_SEED, show_default=True)
 @click.option("--fresh", is_flag=True, help="Delete the work folder first and rebuild everything.")
 def cli(work: Path, seed: int, fresh: bool) -> None:
     """Render data, train, convert to int8 and run the agent on a video with falls."""

@@ -41,7 +41,12 @@ def readme_commands() -> list[str]:
     return commands
 
 
+def needs_more(command: str) -> bool:
+    """Whether `command` needs something a test machine lacks (see NEEDS)."""
+    return any(need in command for need in NEEDS)
+
+
 def runnable(prefixes: tuple[str, ...]) -> list[str]:
     """The commands starting with one of `prefixes` that need nothing a test machine lacks."""
     return [command for command in readme_commands()
-            if command.startswith(prefixes) and not any(need in command for need in NEEDS)]
+            if command.startswith(prefixes) and not needs_more(command)]
