@@ -64,7 +64,8 @@ class EventDefaults(_Strict):
     alert: the label raises events at all. enter/exit: hysteresis on the score smoothed over the
     last `smoothing` outputs. min_duration_s: how long the score must stay above `enter` before the
     event starts (one noisy window is not a fall). cooldown_s: quiet time after an event ends.
-    latch: the event ends only when another action is seen, not when its own score fades.
+    latch: the event ends only when another action is seen (its own score below `exit` while
+    another label leads for `min_duration_s`), not when its own score merely dips.
     escalate_after_s: send one `update` when a latched event has lasted this long.
     """
 

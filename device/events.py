@@ -3,8 +3,11 @@
 Raw window scores flicker; an alert that fires and clears three times per fall is useless. Each
 label's score is smoothed over its last few outputs, an event starts when the smoothed score has
 stayed above `enter` for `min_duration_s` and ends when it falls below `exit` (hysteresis), and a
-`cooldown_s` follows. A latched label (a fall) does not end when its own score fades — a person
-lying still no longer looks like the motion of falling — but when another action is seen; after
+`cooldown_s` follows. A latched label (a fall) does not end when its own score merely dips — a person
+lying still may look less like falling — but when another action is seen: its own score is below
+`exit` and another label has led for `min_duration_s`. Another label need not reach its own `enter`
+threshold for that: a person getting up and walking off is often scored as an unsure mix of
+standing actions, and a fall left latched forever would swallow the next one. After
 `escalate_after_s` down, one `update` is sent. Every message of one event carries the same
 `event_id`, derived from what started it, so subscribers can drop duplicates.
 """
@@ -132,8 +135,7 @@ class EventEngine:
         if not state.settings.latch:
             return smoothed[label] < state.settings.exit
         other = max((name for name in smoothed if name != label), key=smoothed.__getitem__)
-        other_enter = self._states[other].settings.enter
-        if smoothed[other] <= smoothed[label] or smoothed[other] < other_enter:
+        if smoothed[other] <= smoothed[label] or smoothed[label] >= state.settings.exit:
             state.other_since = None
             return False
         state.other_since = state.other_since or frame

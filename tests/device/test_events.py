@@ -78,6 +78,24 @@ def test_latched_fall_stays_down_until_another_action_is_seen() -> None:
     assert not engine.person_down
 
 
+def test_latched_fall_ends_when_an_unsure_standing_action_leads() -> None:
+    engine = engine_with(latch=True)
+    assert [m["type"] for m in run(engine, [("fall", 4)])] == ["start"]
+    messages = []
+    for index in range(4, 12):
+        messages += engine.update(np.array([0.1, 0.45, 0.45]) if index % 2 else
+                                  np.array([0.1, 0.5, 0.4]), frame(index))
+    assert [m["type"] for m in messages] == ["end"] and not engine.person_down
+
+
+def test_latched_fall_holds_while_its_score_stays_above_exit() -> None:
+    engine = engine_with(latch=True)
+    run(engine, [("fall", 4)])
+    messages = [m for index in range(4, 20)
+                for m in engine.update(np.array([0.42, 0.48, 0.1]), frame(index))]
+    assert messages == [] and engine.person_down
+
+
 def test_escalation_sends_one_update_while_down() -> None:
     engine = engine_with(latch=True, escalate_after_s=1.0)
     messages = run(engine, [("fall", 30)])
