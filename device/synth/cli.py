@@ -11,7 +11,7 @@ from tqdm import tqdm
 from har_device.atomic import write_text_atomic
 from har_device.errors import BadInput, run_cli
 from har_device.synth.actions import LABELS
-from har_device.synth.dataset import make_spec, write_dataset
+from har_device.synth.dataset import DEFAULT_CONTEXT, make_spec, write_dataset
 from har_device.synth.script import format_script, parse_script, plan_script
 from har_device.video import write_video
 
@@ -43,14 +43,17 @@ def cli() -> None:
               help="Comma-separated classes, in classInd order.")
 @click.option("--groups", type=int, default=None,
               help="People/rooms shared by all classes [default: clips-per-class/2, 2..25].")
+@click.option("--context", type=float, default=DEFAULT_CONTEXT, show_default=True,
+              help="Share of clips that open with the end of another action (walk, idle, wave, "
+                   "bend), as windows over continuous video do.")
 @click.option("--split/--no-split", default=True, show_default=True,
               help="Write trainlist01/testlist01 (a calibration set wants every clip: --no-split).")
 @click.option("--force", is_flag=True, help="Replace DIRECTORY if it is not empty.")
 def dataset(directory: Path, clips_per_class: int, frames: int, fps: float, size: int, seed: int,
-            classes: str, groups: int | None, split: bool, force: bool) -> None:
+            classes: str, groups: int | None, context: float, split: bool, force: bool) -> None:
     """UCF101-style DIRECTORY/<class>/v_<class>_gGG_cCC.mp4 with classInd/trainlist01/testlist01."""
     names = tuple(name.strip().lower() for name in classes.split(",") if name.strip())
-    spec = make_spec(names, clips_per_class, frames, fps, size, seed, groups)
+    spec = make_spec(names, clips_per_class, frames, fps, size, seed, groups, context)
     count = write_dataset(directory, spec, force=force, split=split)
     held_out = f"groups 1-{spec.test_groups} in testlist01.txt" if split else "no split files"
     click.echo(f"{directory}: {count} clips, {len(spec.classes)} classes, {spec.groups} groups ({held_out})")

@@ -5,6 +5,10 @@
 A group is one person in one room (one `Look`), shared by every class, as a UCF101 group is one actor
 and setting. The split is by group, as UCF101's is: the first groups are the test set, so a test clip
 never shows a person or room seen in training.
+
+A share of the clips (`context`) open with the end of another standing action, because a deployed
+model sees windows of continuous video: a fall that interrupts a walk, not only one from standing
+still. Trained on isolated actions alone, the demo model took such a fall for a walk.
 """
 from __future__ import annotations
 
@@ -21,10 +25,13 @@ from har_device.synth.actions import LABELS
 from har_device.synth.clips import check_label, check_request, plan_clip
 from har_device.synth.look import Look, random_look
 from har_device.synth.render import Scene
+from har_device.synth.script import plan_in_context
 from har_device.video import write_video
 
 MAX_GROUPS = 99
 TEST_SHARE = 0.3
+LEAD_INS = ("walk", "idle", "wave", "bend")  # what a clip in context may open with
+DEFAULT_CONTEXT = 0.5
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class DatasetSpec:
     size: int
     seed: int
     groups: int
+    context: float = 0.0
 
     @property
     def test_groups(self) -> int:
@@ -49,7 +57,7 @@ def default_groups(clips_per_class: int) -> int:
 
 
 def make_spec(classes: tuple[str, ...], clips_per_class: int, frames: int, fps: float, size: int,
-              seed: int, groups: int | None) -> DatasetSpec:
+              seed: int, groups: int | None, context: float = DEFAULT_CONTEXT) -> DatasetSpec:
     """Validated dataset settings; BadInput names the offending option."""
     if not classes:
         raise BadInput("classes: expected at least one class name")
@@ -67,7 +75,9 @@ def make_spec(classes: tuple[str, ...], clips_per_class: int, frames: int, fps: 
                        f"(at most clips-per-class), got {groups}")
     if seed < 0:
         raise BadInput(f"seed: expected a non-negative integer, got {seed}")
-    return DatasetSpec(tuple(classes), clips_per_class, frames, fps, size, seed, groups)
+    if not 0.0 <= context <= 1.0:
+        raise BadInput(f"context: expected a share from 0 to 1, got {context:g}")
+    return DatasetSpec(tuple(classes), clips_per_class, frames, fps, size, seed, groups, context)
 
 
 def clip_name(label: str, group: int, clip: int) -> str:
@@ -103,8 +113,13 @@ def group_look(seed: int, group: int) -> Look:
 def plan_slot(spec: DatasetSpec, label: str, group: int, clip: int, look: Look | None = None) -> Scene:
     """The clip `v_<label>_g<group>_c<clip>` of the dataset `spec`, from (seed, group, class, clip)
     alone: a clip is the same whatever other classes or counts are asked for."""
-    rng = np.random.default_rng([spec.seed, group, LABELS.index(label), clip])
-    return plan_clip(label, spec.frames, spec.fps, spec.size, rng, look or group_look(spec.seed, group))
+    slot = [spec.seed, group, LABELS.index(label), clip]
+    rng, look = np.random.default_rng(slot), look or group_look(spec.seed, group)
+    context = np.random.default_rng([*slot, 1])
+    if context.random() < spec.context:
+        lead_in = str(context.choice([name for name in LEAD_INS if name != label]))
+        return plan_in_context(label, lead_in, spec.frames, spec.fps, spec.size, rng, look)
+    return plan_clip(label, spec.frames, spec.fps, spec.size, rng, look)
 
 
 def write_dataset(root: Path, spec: DatasetSpec, force: bool = False, progress: bool = True,

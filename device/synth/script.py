@@ -18,8 +18,8 @@ from har_device.errors import BadInput
 from har_device.synth.actions import (LABELS, LYING, SEATED, STANDING, Motion, get_up,
                                       make_motion, relaxed_stance, stand_up)
 from har_device.synth.body import capsules
-from har_device.synth.clips import check_request
-from har_device.synth.look import Furniture, random_look
+from har_device.synth.clips import CLIP_FIGURE, OCCLUSION, check_label, check_request
+from har_device.synth.look import Furniture, Look, random_look
 from har_device.synth.placement import Placer
 from har_device.synth.pose import blend, smooth
 from har_device.synth.render import Scene
@@ -95,9 +95,9 @@ def _facing_for(motion: Motion, placer: Placer) -> int:
 class _Planner:
     """Walks the script segment by segment, carrying the pose, the body state and the placement."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
+    def __init__(self, rng: np.random.Generator, look: Look | None = None) -> None:
         self.rng = rng
-        self.look = random_look(rng)
+        self.look = look or random_look(rng)
         self.radii = self.look.body.radii()
         self.placer = Placer(0.0, int(rng.choice([-1, 1])))
         self.state, self.last = STANDING, relaxed_stance(rng)
@@ -142,17 +142,36 @@ def plan_script(script: str | Sequence[Segment], fps: float, size: int | tuple[i
     total = sum(s.seconds for s in segments)
     shape = check_request(int(round(total * fps)), fps, size)
     rng = np.random.default_rng(seed)
-    planner = _Planner(rng)
-    frame_times = np.arange(int(round(total * fps))) / fps
+    planner = _plan(segments, int(round(total * fps)), fps, _Planner(rng))
+    scene = film(np.concatenate(planner.world), np.concatenate(planner.facing), planner.look, rng,
+                 shape, SCRIPT_FIGURE, tuple(planner.chairs))
+    return scene, timeline(segments)
+
+
+def _plan(segments: Sequence[Segment], frames: int, fps: float, planner: _Planner) -> _Planner:
+    frame_times = np.arange(frames) / fps
     start = 0.0
     for segment in segments:
         inside = (frame_times >= start - 1e-9) & (frame_times < start + segment.seconds - 1e-9)
         if inside.any():
             planner.segment(segment, frame_times[inside] - start)
         start += segment.seconds
-    scene = film(np.concatenate(planner.world), np.concatenate(planner.facing), planner.look, rng,
-                 shape, SCRIPT_FIGURE, tuple(planner.chairs))
-    return scene, timeline(segments)
+    return planner
+
+
+def plan_in_context(action: str, lead_in: str, frames: int, fps: float,
+                    size: int | tuple[int, int], rng: np.random.Generator, look: Look) -> Scene:
+    """A training clip of `action` that opens with the last 25-50 % of a `lead_in` action, as a window
+    sliding over continuous video sees a fall that interrupts a walk. Filmed like any dataset clip."""
+    check_label(action)
+    check_label(lead_in, "lead-in")
+    shape = check_request(frames, fps, size)
+    seconds = frames / fps
+    lead = rng.uniform(0.25, 0.5) * seconds
+    script = [Segment(lead_in, lead), Segment(action, seconds - lead)]
+    planner = _plan(script, frames, fps, _Planner(rng, look))
+    return film(np.concatenate(planner.world), np.concatenate(planner.facing), look, rng, shape,
+                CLIP_FIGURE, tuple(planner.chairs), OCCLUSION)
 
 
 def iter_script_frames(script: str | Sequence[Segment], fps: float, size: int | tuple[int, int],

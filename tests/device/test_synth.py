@@ -13,7 +13,9 @@ import pytest
 from har_device.errors import BadInput
 from har_device.synth import (LABELS, figure_boxes, iter_script_frames, parse_script, plan_script,
                               render_clip, vertical_extent)
-from har_device.synth.dataset import make_spec, plan_slot, write_dataset
+from har_device.synth.clips import plan_clip
+from har_device.synth.dataset import group_look, make_spec, plan_slot, write_dataset
+from har_device.synth.script import plan_in_context
 from har_device.video import probe, read_all
 
 SEEDS = range(12)
@@ -106,6 +108,29 @@ def test_a_script_scene_gets_up_after_the_fall() -> None:
     assert extent[after_end - 1] > 0.9
 
 
+@pytest.mark.parametrize("seed", SEEDS[:6])
+def test_a_fall_in_context_interrupts_a_walk_and_still_ends_down(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    boxes = plan_in_context("fall", "walk", SPAN_FRAMES, SPAN_FPS, 96, rng, group_look(0, seed)).boxes()
+    centre, extent = (boxes[:, 0] + boxes[:, 2]) / 2, vertical_extent(boxes)
+    lead_in = SPAN_FRAMES // 4
+    assert abs(centre[lead_in] - centre[0]) > 0.05 * (boxes[0, 3] - boxes[0, 1])
+    assert (extent[:lead_in] > 0.9).all() and extent[-1] < 0.4
+
+
+def test_dataset_context_share_decides_which_clips_open_with_another_action() -> None:
+    plain = make_spec(("fall",), clips_per_class=4, frames=4, fps=8.0, size=64, seed=2, groups=2,
+                      context=0.0)
+    always = make_spec(("fall",), clips_per_class=4, frames=4, fps=8.0, size=64, seed=2, groups=2,
+                       context=1.0)
+    look = group_look(2, 1)
+    alone = plan_clip("fall", 4, 8.0, 64, np.random.default_rng([2, 1, 0, 1]), look).render()
+    assert np.array_equal(plan_slot(plain, "fall", 1, 1).render(), alone)
+    in_context = plan_slot(always, "fall", 1, 1).render()
+    assert not np.array_equal(in_context, alone)
+    assert np.array_equal(in_context, plan_slot(always, "fall", 1, 1).render())
+
+
 def test_script_frames_stream_and_loop() -> None:
     frames = list(iter_script_frames("wave:0.5", 8, 48, 1))
     looped = iter_script_frames("wave:0.5", 8, 48, 1, loop=True)
@@ -180,6 +205,7 @@ def test_video_and_timeline_match_the_script(synth_video: Path, synth_script: st
     ["dataset", "{tmp}/data", "--classes", "fall,jump"],
     ["dataset", "{tmp}/data", "--clips-per-class", "4", "--groups", "9"],
     ["dataset", "{tmp}/data", "--fps", "0"],
+    ["dataset", "{tmp}/data", "--context", "1.5"],
 ])
 def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(args: list[str], tmp_path: Path,
                                                                  har_synth: str) -> None:
@@ -198,7 +224,8 @@ def test_calibration_data_is_small_complete_and_current() -> None:
     clips = sorted(CALIBRATION.glob("*/*.mp4"))
     assert len(clips) == 36 and {clip.parent.name for clip in clips} == set(LABELS)
     assert sum(clip.stat().st_size for clip in clips) < 2_000_000
-    spec = make_spec(LABELS, clips_per_class=6, frames=16, fps=8.0, size=112, seed=1, groups=6)
+    spec = make_spec(LABELS, clips_per_class=6, frames=16, fps=8.0, size=112, seed=1, groups=6,
+                     context=0.0)
     committed = read_all(CALIBRATION / "fall" / "v_fall_g03_c01.mp4").astype(int)
     fresh = plan_slot(spec, "fall", 3, 1).render()
     assert committed.shape == fresh.shape == (16, 112, 112, 3)
