@@ -37,6 +37,7 @@ class TrainConfig:
     frames: int
     size: int
     alpha: float | None
+    dropout: float | None = None
     epochs: int = 40
     batch: int = 8
     learning_rate: float = 1e-3
@@ -62,8 +63,9 @@ class TrainResult:
 def build_model(config: TrainConfig, num_classes: int) -> keras.Model:
     """The untrained model, after seeding every generator (weights, dropout, shuffling)."""
     keras.utils.set_random_seed(config.seed)
+    options = {} if config.dropout is None else {"dropout": config.dropout}
     return build(config.arch, num_classes=num_classes, frames=config.frames, size=config.size,
-                 alpha=config.alpha)
+                 alpha=config.alpha, **options)
 
 
 def train(model: keras.Model, config: TrainConfig, data: Dataset,

@@ -49,6 +49,9 @@ def sibling(out: Path, suffix: str) -> Path:
 @click.option("--frames", type=click.IntRange(min=1), help="Frames per clip T [architecture default].")
 @click.option("--size", type=click.IntRange(min=1), help="Input height and width S [architecture default].")
 @click.option("--alpha", type=float, help="Width multiplier (MobileNetV2 models).")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True),
+              help="Dropout rate of every Dropout layer [the architecture's default]. Lower it "
+                   "when the model underfits (plentiful synthetic data), raise it when it overfits.")
 @click.option("--epochs", default=TrainConfig.epochs, show_default=True,
               type=click.IntRange(min=1), help="Upper bound; early stopping usually ends sooner.")
 @click.option("--batch", default=TrainConfig.batch, show_default=True, type=click.IntRange(min=1))
@@ -64,7 +67,7 @@ def sibling(out: Path, suffix: str) -> Path:
 @click.option("--no-augment", is_flag=True, help="Train without flip/rotation/crop augmentation.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | None,
-        alpha: float | None, epochs: int, batch: int, lr: float, patience: int,
+        alpha: float | None, dropout: float | None, epochs: int, batch: int, lr: float, patience: int,
         sample_fps: float | None, split: int, seed: int, no_augment: bool, quiet: bool) -> None:
     """Train a reference HAR architecture and write model.keras with its labels and report."""
     _check_out(out)
@@ -72,8 +75,8 @@ def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | No
     frames = spec.default_frames if frames is None else frames
     size = spec.default_size if size is None else size
     alpha = spec.default_alpha if alpha is None else alpha
-    config = TrainConfig(arch=arch, frames=frames, size=size, alpha=alpha, epochs=epochs,
-                         batch=batch, learning_rate=lr, seed=seed, patience=patience,
+    config = TrainConfig(arch=arch, frames=frames, size=size, alpha=alpha, dropout=dropout,
+                         epochs=epochs, batch=batch, learning_rate=lr, seed=seed, patience=patience,
                          augmentation=NO_AUGMENTATION if no_augment else Augmentation())
     index = index_folder(data_dir, split=split, seed=seed)
     model = build_model(config, len(index.labels))
@@ -109,7 +112,7 @@ def train_info(config: TrainConfig, spec: ArchSpec, data_dir: Path, sample_fps: 
     """model.train.json: everything needed to feed the model as it was trained."""
     return {
         "arch": config.arch, "kind": spec.kind, "frames": config.frames, "size": config.size,
-        "alpha": config.alpha, "sample_fps": sample_fps, "labels": labels,
+        "alpha": config.alpha, "dropout": config.dropout, "sample_fps": sample_fps, "labels": labels,
         "input": {"height": config.size, "width": config.size, "channels": 3, "colour": "RGB",
                   "scale": 1 / 255, "offset": 0.0},
         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,

@@ -18,7 +18,8 @@ from har_convert.train import (MIN_GROUPS_TO_CARVE, TrainConfig, build_model, sp
 from har_convert.train_cli import OUTPUT_SUFFIXES, cli, main, sibling
 from tiny_videos import TINY_CLASSES, write_ucf_tree
 
-TINY_ARGS = ["--arch", "lrcn", "--frames", "4", "--size", "32", "--epochs", "2", "--quiet"]
+TINY_ARGS = ["--arch", "lrcn", "--frames", "4", "--size", "32", "--epochs", "2",
+             "--dropout", "0.1", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +53,19 @@ def test_writes_model_labels_and_report(trained: tuple[Path, str]) -> None:
     assert imread(sibling(out, ".confusion.png")).shape[0] > 100
 
 
+def dropout_rates(layer: keras.layers.Layer) -> set[float]:
+    if isinstance(layer, keras.layers.Dropout):
+        return {layer.rate}
+    inner = layer.layers if isinstance(layer, keras.Model) else [getattr(layer, "layer", None)]
+    return set().union(*(dropout_rates(child) for child in inner if child is not None))
+
+
 def test_saved_model_reproduces_the_reported_accuracy(trained: tuple[Path, str],
                                                       tiny_ucf: Path) -> None:
     out, _ = trained
     model = keras.saving.load_model(out, safe_mode=True)
+    assert dropout_rates(model) == {0.1}
+    assert json.loads(sibling(out, ".train.json").read_text())["dropout"] == 0.1
     data = load_dataset(tiny_ucf, frames=4, size=32, sample_fps=8.0, progress=False)
     scores = model.predict(data.test.inputs(), verbose=0)
     report = json.loads(sibling(out, ".report.json").read_text())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from har_device.bundle import EventDefaults
+from har_device.bundle import EventDefaults, default_event_settings
 from har_device.events import EventEngine
 from har_device.sources import Frame
 
@@ -94,6 +94,12 @@ def test_latched_fall_holds_while_its_score_stays_above_exit() -> None:
     messages = [m for index in range(4, 20)
                 for m in engine.update(np.array([0.42, 0.48, 0.1]), frame(index))]
     assert messages == [] and engine.person_down
+
+
+def test_a_new_fall_soon_after_the_person_got_up_is_alerted_again() -> None:
+    engine = EventEngine(LABELS, default_event_settings(LABELS), "dev1", "ab" * 32)
+    messages = run(engine, [("fall", 8), ("walk", 24), ("fall", 10)])
+    assert [m["type"] for m in messages] == ["start", "end", "start"]
 
 
 def test_escalation_sends_one_update_while_down() -> None:
