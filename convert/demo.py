@@ -12,14 +12,18 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
 from har_device.errors import WorkFailed, run_cli
+from har_device.bundle import load_bundle
 from har_device.local_broker import LocalBroker
+from har_device.scene_scoring import score_scene
 
 DEMO_SCRIPT = "walk:4,fall:3,idle:3,bend:3,sit:4,wave:3,fall:3,idle:2"
 # Many people and rooms rather than many epochs: measured on this data, held-out accuracy follows
@@ -31,6 +35,7 @@ DATASET_OPTIONS = ["--clips-per-class", "400", "--groups", "99", "--frames", "16
 TRAIN_OPTIONS = ["--frames", "8", "--size", "64", "--sample-fps", "4", "--epochs", "10",
                  "--dropout", "0", "--no-augment"]
 DEMO_SEED = 7
+ALERTS_WAIT_S = 30.0
 QAT_OPTIONS = ["--qat-epochs", "1"]
 CONVERT_OPTIONS = ["--prune", "0.5", "--finetune-epochs", "2", *QAT_OPTIONS]
 
@@ -88,11 +93,6 @@ def _run(step: Step, number: int, total: int) -> None:
     click.secho(f"    done in {time.monotonic() - started:.0f} s", fg="green")
 
 
-def fall_count(video: Path) -> int:
-    timeline = json.loads(video.with_suffix(".json").read_text())["timeline"]
-    return sum(1 for segment in timeline if segment["label"] == "fall")
-
-
 def run_agent_with_alerts(work: Path, number: int, total: int) -> tuple[str, str]:
     """Start a private broker, subscribe with `har-agent alerts`, run the agent on the video.
 
@@ -103,7 +103,7 @@ def run_agent_with_alerts(work: Path, number: int, total: int) -> tuple[str, str
     video, bundle = work / "falls.mp4", work / "bundle"
     with LocalBroker() as broker:
         alerts_command = [_tool("har-agent"), "alerts", "--broker", broker.url, "--device",
-                          "demo-cam", "--count", str(2 * fall_count(video)), "--timeout", "120"]
+                          "demo-cam", "--timeout", "300"]
         agent_command = [_tool("har-agent"), "run", "--bundle", str(bundle), "--source",
                          str(video), "--device-id", "demo-cam", "--broker", broker.url,
                          "--state-dir", str(work / "state"),
@@ -117,21 +117,44 @@ def run_agent_with_alerts(work: Path, number: int, total: int) -> tuple[str, str
         if agent.returncode != 0:
             subscriber.kill()
             raise WorkFailed(f"har-agent run exited {agent.returncode}: {agent.stderr.strip()}")
-        try:
-            alerts, _ = subscriber.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            subscriber.kill()
-            alerts, _ = subscriber.communicate()
+        published = len((work / "events.jsonl").read_text().splitlines())
+        alerts = _lines_until(subscriber, published, ALERTS_WAIT_S)
     return alerts, agent.stderr
+
+
+def _collect(stream: Any, into: list[str]) -> None:
+    for line in stream:
+        into.append(line)
+
+
+def _lines_until(subscriber: subprocess.Popen, expected: int, wait_s: float) -> str:
+    """What the subscriber printed once `expected` lines arrived (or `wait_s` passed), then stop it:
+    the agent has sent every event, so the subscriber only has to catch up."""
+    lines: list[str] = []
+    reader = threading.Thread(target=_collect, args=(subscriber.stdout, lines), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + wait_s
+    while len(lines) < expected and time.monotonic() < deadline and reader.is_alive():
+        time.sleep(0.1)
+    subscriber.terminate()
+    subscriber.wait(timeout=10)
+    reader.join(timeout=5)
+    return "".join(lines)
 
 
 def show_results(work: Path, alerts: str, agent_summary: str) -> None:
     click.secho("\nAlerts received over MQTT (har-agent alerts)", bold=True)
     click.echo(alerts.strip() or "(none)")
-    timeline = json.loads((work / "falls.json").read_text())["timeline"]
-    truth = ", ".join(f"{s['start_s']:.0f}-{s['end_s']:.0f} s" for s in timeline
+    scene = json.loads((work / "falls.json").read_text())
+    truth = ", ".join(f"{s['start_s']:.0f}-{s['end_s']:.0f} s" for s in scene["timeline"]
                       if s["label"] == "fall")
     click.echo(f"ground truth: falls at {truth}")
+    events = [json.loads(line) for line in (work / "events.jsonl").read_text().splitlines()]
+    meta = load_bundle(work / "bundle")
+    score = score_scene(events, scene["script"], "fall", meta.frames / meta.sample_fps)
+    false_at = ", ".join(f"{e['start_s']:g} s" for e in score.false_starts) or "none"
+    click.echo(f"falls caught: {score.caught} of {score.caught + len(score.missed)}; "
+               f"false alarms: {false_at}")
     report = work / "bundle" / "report.md"
     if report.exists():
         click.secho("\nConversion (har-convert report.md)", bold=True)
