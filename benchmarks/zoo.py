@@ -15,19 +15,14 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
 from har_convert.demo import DATASET_OPTIONS, DEMO_SEED, TRAIN_OPTIONS
+from suite import BIN, HERE, RESULTS, sh
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
-BIN = Path(sys.executable).parent
 SMALL_INPUT = ["--frames", "8", "--size", "64", "--sample-fps", "4", "--dropout", "0", "--no-augment",
                "--seed", str(DEMO_SEED)]
 ARCHS: dict[str, list[str]] = {
@@ -47,22 +42,12 @@ def train(work: Path, arch: str) -> Path:
     data, model = work / "data", work / "zoo" / arch / "model.keras"
     model.parent.mkdir(parents=True, exist_ok=True)
     if not (data / "classInd.txt").exists():
-        run([BIN / "har-synth", "dataset", data, *DATASET_OPTIONS, "--seed", str(DEMO_SEED),
+        sh([BIN / "har-synth", "dataset", data, *DATASET_OPTIONS, "--seed", str(DEMO_SEED),
              "--force"], work / "synth.log")
     if not model.exists():
-        run([BIN / "har-train", "--arch", arch, "--data", data, *ARCHS[arch], "--quiet",
+        sh([BIN / "har-train", "--arch", arch, "--data", data, *ARCHS[arch], "--quiet",
              "--out", model], model.parent / "train.log")
     return model
-
-
-def run(command: list[Any], log: Path) -> None:
-    started = time.monotonic()
-    with log.open("w") as out:
-        done = subprocess.run([str(part) for part in command], stdout=out, stderr=subprocess.STDOUT)
-    if done.returncode != 0:
-        raise click.ClickException(f"{Path(str(command[0])).name} failed ({done.returncode}); "
-                                   f"see {log}")
-    click.echo(f"  {Path(str(command[0])).name} … {time.monotonic() - started:.0f} s")
 
 
 def row(arch: str, model: Path) -> dict[str, Any]:
