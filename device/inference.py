@@ -84,13 +84,15 @@ class StreamingRunner:
     """Per-frame features once each, in a ring buffer; the head over the last T of them.
 
     The frame model's int8 output and the head's int8 input have their own quantizations; the
-    features are requantized once, when they enter the buffer.
+    features are requantized once, when they enter the buffer, through a 256-entry table (an
+    int8 value can only map to 256 results).
     """
 
     def __init__(self, frame_model: TFLiteModel, head: TFLiteModel, frames: int, stride: int = 1):
         self.frame_model, self.head, self.frames = frame_model, head, frames
         self._features: deque[np.ndarray] = deque(maxlen=frames)
         self._cadence = _Cadence(frames, stride)
+        self._requantize = _requantization_table(frame_model.output, head.input)
 
     @property
     def input(self) -> TensorInfo:
@@ -106,11 +108,19 @@ class StreamingRunner:
 
     def _to_head_input(self, raw: np.ndarray) -> np.ndarray:
         source, target = self.frame_model.output, self.head.input
-        if source.dtype == target.dtype and (source.scale, source.zero_point) == (
-                target.scale, target.zero_point):
-            return raw
+        if self._requantize is not None:
+            return self._requantize[raw.view(np.uint8)]
         real = source.dequantize(raw)
         return target.quantize(real) if target.quantized else real.astype(target.dtype)
+
+
+def _requantization_table(source: TensorInfo, target: TensorInfo) -> np.ndarray | None:
+    """target value for each of the 256 source values, indexed by the source's byte; None unless
+    both are 8-bit quantized. An identity table where the two quantizations agree."""
+    if not (source.quantized and target.quantized and np.dtype(source.dtype).itemsize == 1):
+        return None
+    values = np.arange(256, dtype=np.uint8).view(source.dtype)
+    return target.quantize(source.dequantize(values))
 
 
 class FrameRunner:

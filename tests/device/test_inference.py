@@ -48,6 +48,15 @@ def test_streaming_decides_as_the_clip_model_does(camera_frames) -> None:
     assert [s.argmax() for s in clip_scores] == [s.argmax() for s in stream_scores]
 
 
+def test_features_are_requantized_into_the_heads_input_by_table() -> None:
+    streaming = load_model(ModelRequest(TINY, mode="streaming")).runner
+    source, target = streaming.frame_model.output, streaming.head.input
+    every_value = np.arange(-128, 128, dtype=np.int8)
+    expected = target.quantize(source.dequantize(every_value))
+    np.testing.assert_array_equal(streaming._to_head_input(every_value), expected)
+    assert streaming._to_head_input(every_value).dtype == target.dtype
+
+
 def test_stride_spaces_the_decisions(camera_frames) -> None:
     loaded = load_model(ModelRequest(TINY, mode="clip", stride=3))
     decided = [loaded.runner.push(loaded.mapper(image)).probabilities is not None
