@@ -13,8 +13,12 @@ still. Trained on isolated actions alone, the demo model took such a fall for a 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -32,6 +36,8 @@ MAX_GROUPS = 99
 TEST_SHARE = 0.3
 LEAD_INS = ("walk", "idle", "wave", "bend")  # what a clip in context may open with
 DEFAULT_CONTEXT = 0.5
+# Below this many clips a pool of worker processes costs more to start than it saves.
+MIN_CLIPS_FOR_WORKERS = 200
 
 
 @dataclass(frozen=True)
@@ -122,22 +128,41 @@ def plan_slot(spec: DatasetSpec, label: str, group: int, clip: int, look: Look |
     return plan_clip(label, spec.frames, spec.fps, spec.size, rng, look)
 
 
+def _render_all(jobs: list, workers: int | None) -> Iterator[None]:
+    """Render the jobs, in a pool of spawned processes when there are enough to pay for one
+    (forked children of a process that has used OpenCV's thread pool can hang)."""
+    workers = workers or ((os.cpu_count() or 1) if len(jobs) >= MIN_CLIPS_FOR_WORKERS else 1)
+    if workers == 1:
+        yield from map(_render_slot, jobs)
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(_render_slot, jobs, chunksize=16)
+
+
+def _render_slot(job: tuple[DatasetSpec, Path, str, int, int]) -> None:
+    spec, folder, label, group, clip = job
+    scene = plan_slot(spec, label, group, clip)
+    write_video(folder / label / clip_name(label, group, clip), scene.iter_frames(), spec.fps)
+
+
 def write_dataset(root: Path, spec: DatasetSpec, force: bool = False, progress: bool = True,
-                  split: bool = True) -> int:
+                  split: bool = True, workers: int | None = None) -> int:
     """Render every clip and the split files into `root`, atomically; returns the number of clips.
-    Without `split` only classInd.txt is written: a calibration set uses every clip it has."""
+    Without `split` only classInd.txt is written: a calibration set uses every clip it has.
+    Clips render in `workers` processes (default: one per core); each clip depends on its slot
+    alone, so the files are the same whatever the number of workers."""
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise BadInput(f"{root}: exists and is not a directory")
     if root.is_dir() and any(root.iterdir()) and not force:
         raise BadInput(f"{root}: directory is not empty (use --force to replace it)")
     root.parent.mkdir(parents=True, exist_ok=True)
-    looks = {g: group_look(spec.seed, g) for g in range(1, spec.groups + 1)}
     slots = clip_slots(spec)
     with atomic_dir(root) as tmp:
-        for label, group, clip in tqdm(slots, desc="rendering clips", unit="clip", disable=not progress):
-            scene = plan_slot(spec, label, group, clip, looks[group])
-            write_video(tmp / label / clip_name(label, group, clip), scene.iter_frames(), spec.fps)
+        jobs = [(spec, tmp, *slot) for slot in slots]
+        for _ in tqdm(_render_all(jobs, workers), total=len(jobs), desc="rendering clips",
+                      unit="clip", disable=not progress):
+            pass
         for name, text in split_lists(spec).items():
             if split or name == "classInd.txt":
                 (tmp / name).write_text(text)

@@ -173,6 +173,14 @@ def test_dataset_clip_does_not_depend_on_the_other_classes(synth_dataset: Path, 
     assert (tmp_path / "one" / name).read_bytes() == (synth_dataset / name).read_bytes()
 
 
+def test_dataset_rendered_by_worker_processes_is_the_same(synth_dataset: Path, tmp_path: Path) -> None:
+    spec = make_spec(("sit", "fall"), clips_per_class=3, frames=4, fps=8.0, size=64, seed=7,
+                     groups=3)
+    write_dataset(tmp_path / "pool", spec, progress=False, workers=2)
+    for name in ("sit/v_sit_g02_c01.mp4", "fall/v_fall_g03_c01.mp4"):
+        assert (tmp_path / "pool" / name).read_bytes() == (synth_dataset / name).read_bytes()
+
+
 def test_dataset_refuses_a_non_empty_directory_unless_forced(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     spec = make_spec(("idle",), clips_per_class=2, frames=1, fps=8.0, size=32, seed=0, groups=None)
