@@ -6,7 +6,9 @@ one TimeDistributed(nested Model) named `frame_features`), the device can run th
 per camera frame, keep the features in a ring buffer and run only the head over the last T of them:
 the same answer for a fraction of the work. The split is taken from the graph itself: the chain of
 TimeDistributed layers the input flows through before anything mixes time; the head is everything
-downstream of the last one, rebuilt on a new (T, features) input with the same layers and weights.
+downstream of the last one, rebuilt on a new (T, features) input with the same layers and weights,
+except that the first head layer's per-step input projection moves into the frame network
+(`projection_hoist`), where it runs once per frame instead of T times per output.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import numpy as np
 import tf_keras
 
 from har_convert.bridge import Bridge, NodeParts, graph_nodes, graph_of
+from har_convert.projection_hoist import hoist
 
 WRAPPER = "TimeDistributed"
 
@@ -50,9 +53,30 @@ def split_for_streaming(source: Any, bridge: Bridge, frames: int) -> StreamingSp
     bridge.walk(graph, tensors)
     if id(graph.outputs[0]) not in tensors:
         return None
+    x, head_input, tensors = _hoisted(graph, features, bridge, frames, x) or (x, head_input, tensors)
     return StreamingSplit(tf_keras.Model(frame_input, x, name="frame"),
                           tf_keras.Model(head_input, tensors[id(graph.outputs[0])], name="head"),
                           chain[-1].layer.name)
+
+
+def _hoisted(graph: Any, features: Any, bridge: Bridge, frames: int,
+             frame_output: Any) -> tuple[Any, Any, dict[int, Any]] | None:
+    """(frame output, head input, head tensors) with the first head layer's per-step projection
+    moved into the frame network (`projection_hoist`); None when that layer has none to move.
+    Called after the plain head was walked, so the bridge's twins hold their weights."""
+    consumers = [node for node in graph_nodes(graph) if any(t is features for t in node.inputs)]
+    if len(consumers) != 1 or len(consumers[0].inputs) != 1 or len(consumers[0].outputs) != 1 \
+            or len(features.shape) != 3:
+        return None
+    moved = hoist(bridge.layer(consumers[0].layer), features.shape[-1])
+    if moved is None:
+        return None
+    projected = moved.projection(frame_output)
+    head_input = tf_keras.Input(shape=(frames, projected.shape[-1]), name="features")
+    head_output = head_input if moved.head_layer is None else moved.head_layer(head_input)
+    tensors = {id(features): head_input, id(consumers[0].outputs[0]): head_output}
+    bridge.walk(graph, tensors)
+    return projected, head_input, tensors
 
 
 def leading_per_frame_nodes(graph: Any) -> list[NodeParts]:

@@ -15,7 +15,13 @@ from har_convert.zoo import FRAME_FEATURES, build
 FRAMES, SIZE = 4, 32
 
 
-@pytest.mark.parametrize("name", ["lrcn", "cnn-lstm-attention"])
+# The head's input after the split: the first head layer's per-step projection moved into the
+# frame network (LSTM: 4 x 64 gates; Bi-LSTM: 2 x 4 x 64; TCN: its 64-filter kernel-1 Conv1D);
+# the attention head reads two feature depths, which stay as they are.
+HEAD_WIDTHS = {"lrcn": 256, "mnv2-bilstm": 512, "mnv2-tcn": 64, "cnn-lstm-attention": 192}
+
+
+@pytest.mark.parametrize("name", sorted(HEAD_WIDTHS))
 def test_frame_and_head_reproduce_the_whole_model(name: str) -> None:
     keras.utils.set_random_seed(0)
     model = build(name, num_classes=3, frames=FRAMES, size=SIZE)
@@ -25,7 +31,8 @@ def test_frame_and_head_reproduce_the_whole_model(name: str) -> None:
     split = split_for_streaming(model, bridge, FRAMES)
     assert split is not None and split.cut == FRAME_FEATURES
     assert split.frame.input_shape == (None, SIZE, SIZE, 3)
-    assert split.head.input_shape[1] == FRAMES
+    assert split.head.input_shape == (None, FRAMES, HEAD_WIDTHS[name])
+    assert split.frame.output_shape == (None, HEAD_WIDTHS[name])
     clips = np.random.default_rng(0).random((3, FRAMES, SIZE, SIZE, 3), dtype=np.float32)
     np.testing.assert_allclose(run_split(split, clips), whole.predict(clips, verbose=0),
                                atol=1e-5)
@@ -49,3 +56,16 @@ def test_no_split_when_time_is_mixed_first_or_the_input_is_reused() -> None:
     skip = layers.Flatten()(layers.AveragePooling3D((FRAMES, SIZE, SIZE))(clip))
     model = keras.Model(clip, layers.Concatenate()([layers.Flatten()(per_frame), skip]))
     assert split_for_streaming(model, Bridge(), FRAMES) is None
+
+
+def test_an_lstm_with_more_gates_than_features_keeps_its_input_projection() -> None:
+    clip = keras.Input((FRAMES, SIZE, SIZE, 3))
+    x = layers.TimeDistributed(layers.GlobalAveragePooling2D(), name="pool")(clip)
+    model = keras.Model(clip, layers.Dense(3)(layers.LSTM(4)(x)))
+    bridge = Bridge()
+    whole = bridge.model(model, model.input_shape[1:])
+    split = split_for_streaming(model, bridge, FRAMES)
+    assert split.frame.output_shape == (None, 3)
+    clips = np.random.default_rng(1).random((2, FRAMES, SIZE, SIZE, 3), dtype=np.float32)
+    np.testing.assert_allclose(run_split(split, clips), whole.predict(clips, verbose=0),
+                               atol=1e-5)
