@@ -81,7 +81,10 @@ class ClipRunner:
 
 
 class StreamingRunner:
-    """Per-frame features once each, in a ring buffer; the head over the last T of them.
+    """Per-frame features once each, in a sliding window; the head over the last T of them.
+
+    The window is the head's input tensor itself, (1, T, features), shifted by one row per frame,
+    so a decision costs no stacking.
 
     The frame model's int8 output and the head's int8 input have their own quantizations; the
     features are requantized once, when they enter the buffer, through a 256-entry table (an
@@ -90,7 +93,8 @@ class StreamingRunner:
 
     def __init__(self, frame_model: TFLiteModel, head: TFLiteModel, frames: int, stride: int = 1):
         self.frame_model, self.head, self.frames = frame_model, head, frames
-        self._features: deque[np.ndarray] = deque(maxlen=frames)
+        self._window = np.zeros(head.input.shape, head.input.dtype)
+        self._buffered = 0
         self._cadence = _Cadence(frames, stride)
         self._requantize = _requantization_table(frame_model.output, head.input)
 
@@ -100,10 +104,12 @@ class StreamingRunner:
 
     def push(self, frame_input: np.ndarray) -> Scores:
         raw, frame_ms = _timed(self.frame_model, frame_input[np.newaxis])
-        self._features.append(self._to_head_input(raw[0]))
-        if not self._cadence.due(len(self._features)):
+        self._window[0, :-1] = self._window[0, 1:]
+        self._window[0, -1] = self._to_head_input(raw[0])
+        self._buffered = min(self._buffered + 1, self.frames)
+        if not self._cadence.due(self._buffered):
             return Scores(None, frame_ms)
-        output, head_ms = _timed(self.head, np.stack(self._features)[np.newaxis])
+        output, head_ms = _timed(self.head, self._window)
         return Scores(self.head.output.dequantize(output)[0], frame_ms + head_ms)
 
     def _to_head_input(self, raw: np.ndarray) -> np.ndarray:
