@@ -71,9 +71,15 @@ def test_bundle_ships_the_pruned_models_and_a_pruned_streaming_split(optimized):
             "head_int8.tflite"} <= names
     assert not {"reference_float.tflite", "ptq_int8.tflite"} & names
     load_bundle(out, verify=True)
-    # The per-frame Flatten of 2x2 positions x 64 kept filters of block4 (128 before pruning).
-    assert TFLiteModel(out / "frame_int8.tflite").output.shape[-1] == 2 * 2 * 64
-    assert TFLiteModel(out / "head_int8.tflite").input.shape[-1] == 2 * 2 * 64
+    # The frame network ends with the pruned LSTM's input projection: a FULLY_CONNECTED from the
+    # per-frame Flatten of 2x2 positions x 64 kept filters of block4 (128 before pruning) to the
+    # 4 gates of the kept units, which the head's LSTM reads.
+    frame = TFLiteModel(out / "frame_int8.tflite")
+    gates = frame.output.shape[-1]
+    weights = {tuple(int(d) for d in t["shape"]) for t in frame.interpreter.get_tensor_details()}
+    assert (gates, 2 * 2 * 64) in weights
+    assert TFLiteModel(out / "head_int8.tflite").input.shape[-1] == gates
+    assert gates % 4 == 0 and gates < 2 * 2 * 64
 
 
 def test_without_streaming_the_int8_model_is_still_the_pruned_one(model_file, tmp_path):
