@@ -10,9 +10,9 @@ buffer. Measured on the demo bundle: the int8 head went from 0.24 ms to 0.11 ms 
 frame network from 0.33 to 0.34 ms, 1 thread); streaming int8 accuracy 0.715 before and after.
 
 Handled: a head that starts with an LSTM, a Bidirectional LSTM (its two directions read the two
-halves of the projection), or a layer that is itself per-step linear (Dense, Conv1D with kernel
-1, as the TCN head's projection), which simply moves whole. An LSTM is moved only when its gates
-are fewer than the features; anything else keeps the split as it is.
+halves of the projection), or a layer that is itself per-step linear (Dense; Conv1D with kernel 1
+and stride 1, as the TCN head's projection), which simply moves whole. An LSTM is moved only when
+its gates are fewer than the features; anything else keeps the split as it is.
 """
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def hoist(layer: Any, feature_width: int) -> Hoisted | None:
 def _per_step(layer: Any) -> bool:
     if type(layer).__name__ == "Dense":
         return True
-    return tuple(layer.kernel_size) == (1,) and layer.data_format == "channels_last"
+    return (tuple(layer.kernel_size) == (1,) and tuple(layer.strides) == (1,)
+            and layer.groups == 1 and layer.data_format == "channels_last")
 
 
 def _dense_like(layer: Any, feature_width: int) -> tf_keras.layers.Dense:

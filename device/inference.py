@@ -53,6 +53,21 @@ class _Cadence:
         return True
 
 
+class _Window:
+    """The last T inputs as one (1, T, ...) array that is the model's input tensor itself: shifted
+    by one row per push, so a decision costs no stacking."""
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype):
+        self.array = np.zeros(shape, dtype)
+        self.filled = 0
+
+    def push(self, row: np.ndarray) -> None:
+        rows = self.array[0]
+        rows[:-1] = rows[1:]
+        rows[-1] = row
+        self.filled = min(self.filled + 1, len(rows))
+
+
 def _timed(model: TFLiteModel, tensor: np.ndarray) -> tuple[np.ndarray, float]:
     started = time.perf_counter()
     output = model.invoke(tensor)
@@ -64,7 +79,7 @@ class ClipRunner:
 
     def __init__(self, model: TFLiteModel, frames: int, stride: int = 1):
         self.model, self.frames = model, frames
-        self._window: deque[np.ndarray] = deque(maxlen=frames)
+        self._window = _Window((1, frames, *model.input.shape[2:]), model.input.dtype)
         self._cadence = _Cadence(frames, stride)
 
     @property
@@ -72,19 +87,15 @@ class ClipRunner:
         return self.model.input
 
     def push(self, frame_input: np.ndarray) -> Scores:
-        self._window.append(frame_input)
-        if not self._cadence.due(len(self._window)):
+        self._window.push(frame_input)
+        if not self._cadence.due(self._window.filled):
             return Scores(None, 0.0)
-        clip = np.stack(self._window)[np.newaxis]
-        output, elapsed = _timed(self.model, clip)
+        output, elapsed = _timed(self.model, self._window.array)
         return Scores(self.model.output.dequantize(output)[0], elapsed)
 
 
 class StreamingRunner:
     """Per-frame features once each, in a sliding window; the head over the last T of them.
-
-    The window is the head's input tensor itself, (1, T, features), shifted by one row per frame,
-    so a decision costs no stacking.
 
     The frame model's int8 output and the head's int8 input have their own quantizations; the
     features are requantized once, when they enter the buffer, through a 256-entry table (an
@@ -93,8 +104,7 @@ class StreamingRunner:
 
     def __init__(self, frame_model: TFLiteModel, head: TFLiteModel, frames: int, stride: int = 1):
         self.frame_model, self.head, self.frames = frame_model, head, frames
-        self._window = np.zeros(head.input.shape, head.input.dtype)
-        self._buffered = 0
+        self._window = _Window(head.input.shape, head.input.dtype)
         self._cadence = _Cadence(frames, stride)
         self._requantize = _requantization_table(frame_model.output, head.input)
 
@@ -104,12 +114,10 @@ class StreamingRunner:
 
     def push(self, frame_input: np.ndarray) -> Scores:
         raw, frame_ms = _timed(self.frame_model, frame_input[np.newaxis])
-        self._window[0, :-1] = self._window[0, 1:]
-        self._window[0, -1] = self._to_head_input(raw[0])
-        self._buffered = min(self._buffered + 1, self.frames)
-        if not self._cadence.due(self._buffered):
+        self._window.push(self._to_head_input(raw[0]))
+        if not self._cadence.due(self._window.filled):
             return Scores(None, frame_ms)
-        output, head_ms = _timed(self.head, self._window)
+        output, head_ms = _timed(self.head, self._window.array)
         return Scores(self.head.output.dequantize(output)[0], frame_ms + head_ms)
 
     def _to_head_input(self, raw: np.ndarray) -> np.ndarray:

@@ -69,3 +69,17 @@ def test_an_lstm_with_more_gates_than_features_keeps_its_input_projection() -> N
     clips = np.random.default_rng(1).random((2, FRAMES, SIZE, SIZE, 3), dtype=np.float32)
     np.testing.assert_allclose(run_split(split, clips), whole.predict(clips, verbose=0),
                                atol=1e-5)
+
+
+def test_a_strided_conv1d_is_not_per_step_and_stays_in_the_head() -> None:
+    clip = keras.Input((FRAMES, SIZE, SIZE, 3))
+    x = layers.TimeDistributed(layers.GlobalAveragePooling2D(), name="pool")(clip)
+    x = layers.Conv1D(2, 1, strides=2)(x)
+    model = keras.Model(clip, layers.Dense(3)(layers.Flatten()(x)))
+    bridge = Bridge()
+    whole = bridge.model(model, model.input_shape[1:])
+    split = split_for_streaming(model, bridge, FRAMES)
+    assert split.frame.output_shape == (None, 3)
+    clips = np.random.default_rng(2).random((2, FRAMES, SIZE, SIZE, 3), dtype=np.float32)
+    np.testing.assert_allclose(run_split(split, clips), whole.predict(clips, verbose=0),
+                               atol=1e-5)
