@@ -120,10 +120,11 @@ def optimize(model: tf_keras.Model, data: Dataset | None, settings: OptimizeSett
 
 
 def training_data(data_dir: Path, labels: list[str], frames: int, size: int,
-                  sample_fps: float | None, seed: int) -> Dataset:
+                  sample_fps: float | None, seed: int,
+                  decoded_test: ClipSet | None = None) -> Dataset:
     """The --data folder split as har-train split it (same seed), its class indices mapped to
-    the model's label order by name."""
-    data = load_dataset(data_dir, frames, size, sample_fps, seed=seed)
+    the model's label order by name; `decoded_test`: its test split, already decoded."""
+    data = load_dataset(data_dir, frames, size, sample_fps, seed=seed, decoded_test=decoded_test)
     unknown = sorted(set(data.labels) - set(labels))
     if unknown:
         raise BadInput(f"--data {data_dir}: classes {unknown} are not among the model's labels "

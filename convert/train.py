@@ -11,10 +11,14 @@ Recipe (the papers': Adam, augmentation, early stopping, LR reduction on plateau
   without starving training, so the test split validates instead — early stopping then sees
   the test clips and the test figure is optimistic; `validation` in the result says which;
 - EarlyStopping and ReduceLROnPlateau watch the validation loss (on a handful of clips the
-  accuracy saturates early and stops carrying a signal; the loss keeps one).
+  accuracy saturates early and stops carrying a signal; the loss keeps one);
+- `final_lr_fraction` < 1 decays the learning rate along a half cosine to that share of it by
+  the last planned epoch (Ultralytics' `lrf`): with a fixed budget of epochs, the last ones then
+  settle instead of jumping around the minimum. It multiplies whatever ReduceLROnPlateau did.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +45,7 @@ class TrainConfig:
     epochs: int = 40
     batch: int = 8
     learning_rate: float = 1e-3
+    final_lr_fraction: float = 1.0
     seed: int = 0
     patience: int = 8
     val_fraction: float = 0.2
@@ -89,6 +94,7 @@ def train(model: keras.Model, config: TrainConfig, data: Dataset,
             keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
                                               patience=max(2, config.patience // 3),
                                               min_lr=config.learning_rate / 64),
+            CosineDecay(config.epochs, config.final_lr_fraction),
             EpochProgress(config.epochs, len(batches), enabled=progress)])
     seconds = time.monotonic() - started
     report = classification_report(data.test.y, predict_clips(view, frame_level, data.test),
@@ -126,6 +132,26 @@ def _arrays(clips: ClipSet, frame_level: bool) -> tuple[np.ndarray, np.ndarray]:
     if frame_level:
         return x.reshape((-1, *x.shape[2:])), np.repeat(clips.y, x.shape[1])
     return x, clips.y
+
+
+class CosineDecay(keras.callbacks.Callback):
+    """Scale the learning rate by cosine_factor(epoch) / cosine_factor(epoch - 1) at each epoch's
+    start: a half cosine from 1 to `final_fraction` over `epochs`, composed with (not replacing)
+    the reductions ReduceLROnPlateau makes."""
+
+    def __init__(self, epochs: int, final_fraction: float) -> None:
+        super().__init__()
+        self.epochs, self.final_fraction = epochs, final_fraction
+
+    def factor(self, epoch: int) -> float:
+        progress = epoch / max(1, self.epochs - 1)
+        return self.final_fraction + (1 - self.final_fraction) * (1 + math.cos(math.pi * progress)) / 2
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if epoch == 0 or self.final_fraction == 1.0:
+            return
+        rate = self.model.optimizer.learning_rate
+        rate.assign(float(rate.numpy()) * self.factor(epoch) / self.factor(epoch - 1))
 
 
 class EpochProgress(keras.callbacks.Callback):

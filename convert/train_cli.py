@@ -57,6 +57,10 @@ def sibling(out: Path, suffix: str) -> Path:
 @click.option("--batch", default=TrainConfig.batch, show_default=True, type=click.IntRange(min=1))
 @click.option("--lr", default=TrainConfig.learning_rate, show_default=True,
               type=click.FloatRange(min=0, min_open=True), help="Initial Adam learning rate.")
+@click.option("--lr-final", default=TrainConfig.final_lr_fraction, show_default=True,
+              type=click.FloatRange(0, 1, min_open=True),
+              help="Decay the learning rate along a half cosine to this share of --lr by the last "
+                   "epoch (1: no decay; reductions on plateau still apply).")
 @click.option("--patience", default=TrainConfig.patience, show_default=True,
               type=click.IntRange(min=1), help="Epochs without validation improvement before stopping.")
 @click.option("--sample-fps", type=click.FloatRange(min=0, min_open=True),
@@ -67,8 +71,9 @@ def sibling(out: Path, suffix: str) -> Path:
 @click.option("--no-augment", is_flag=True, help="Train without flip/rotation/crop augmentation.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | None,
-        alpha: float | None, dropout: float | None, epochs: int, batch: int, lr: float, patience: int,
-        sample_fps: float | None, split: int, seed: int, no_augment: bool, quiet: bool) -> None:
+        alpha: float | None, dropout: float | None, epochs: int, batch: int, lr: float,
+        lr_final: float, patience: int, sample_fps: float | None, split: int, seed: int,
+        no_augment: bool, quiet: bool) -> None:
     """Train a reference HAR architecture and write model.keras with its labels and report."""
     _check_out(out)
     spec = spec_for(arch)
@@ -76,7 +81,8 @@ def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | No
     size = spec.default_size if size is None else size
     alpha = spec.default_alpha if alpha is None else alpha
     config = TrainConfig(arch=arch, frames=frames, size=size, alpha=alpha, dropout=dropout,
-                         epochs=epochs, batch=batch, learning_rate=lr, seed=seed, patience=patience,
+                         epochs=epochs, batch=batch, learning_rate=lr,
+                         final_lr_fraction=lr_final, seed=seed, patience=patience,
                          augmentation=NO_AUGMENTATION if no_augment else Augmentation())
     index = index_folder(data_dir, split=split, seed=seed)
     model = build_model(config, len(index.labels))
@@ -119,7 +125,8 @@ def train_info(config: TrainConfig, spec: ArchSpec, data_dir: Path, sample_fps: 
         "seconds": round(result.seconds, 1), "params": int(result.model.count_params()),
         "seed": config.seed, "data": str(data_dir.resolve()), "split": split_source,
         "validation": result.validation, "batch": config.batch,
-        "learning_rate": config.learning_rate, "augmentation": asdict(config.augmentation),
+        "learning_rate": config.learning_rate, "final_lr_fraction": config.final_lr_fraction,
+        "augmentation": asdict(config.augmentation),
         "test_accuracy": result.report["accuracy"], "test_f1_macro": result.report["f1_macro"],
         "history": result.history,
     }

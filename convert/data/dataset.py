@@ -69,12 +69,16 @@ class Dataset:
 
 def load_dataset(root: Path | str, frames: int, size: int, sample_fps: float | None = None,
                  split: int = 1, seed: int = 0, test_fraction: float = DEFAULT_TEST_FRACTION,
-                 progress: bool = True) -> Dataset:
-    """Index, split and decode a UCF-style folder; BadInput when a side ends up with no clip."""
+                 progress: bool = True, decoded_test: ClipSet | None = None) -> Dataset:
+    """Index, split and decode a UCF-style folder; BadInput when a side ends up with no clip.
+
+    decoded_test: the test split's clips when the caller has decoded them already (har-convert
+    evaluates on them), so they are not decoded twice."""
     index = index_folder(root, split=split, seed=seed, test_fraction=test_fraction)
     missing = [Skipped(path, "listed in a split file but missing") for path in index.missing]
     train, train_skipped = load_clips(index.train, frames, size, sample_fps, progress, "train")
-    test, test_skipped = load_clips(index.test, frames, size, sample_fps, progress, "test")
+    test, test_skipped = ((decoded_test, []) if decoded_test is not None else
+                          load_clips(index.test, frames, size, sample_fps, progress, "test"))
     skipped = missing + train_skipped + test_skipped
     warn_skipped(skipped, len(index.clips) + len(missing))
     for name, clips in (("train", train), ("test", test)):

@@ -13,6 +13,7 @@ from har_convert.data import (ClipRef, TooShort, calibration_samples, common_fps
                               index_folder, load_dataset, parse_ucf_name, sample_indices,
                               stratified_group_split)
 from har_convert.data.clips import rate_indices, uniform_indices
+from har_convert.eval_set import load_eval_set
 from har_device.errors import BadInput
 from har_device.video import write_video
 
@@ -182,6 +183,19 @@ def test_load_dataset_with_split_files(tiny_ucf: Path) -> None:
     inputs = data.test.inputs()
     assert inputs.dtype == np.float32 and 0.0 <= inputs.min() and inputs.max() <= 1.0
     assert data.skipped == []
+
+
+def test_convert_evaluation_clips_are_the_test_split_and_decode_once(tiny_ucf: Path) -> None:
+    """har-convert evaluates on --data's test split and trains on its train split: it hands the
+    evaluation clips to load_dataset instead of decoding the test split a second time."""
+    data = load_dataset(tiny_ucf, frames=4, size=32, sample_fps=None, progress=False)
+    evaluation = load_eval_set(None, tiny_ucf, list(TINY_CLASSES), 4, 32, None)
+    assert evaluation.clips.paths == data.test.paths
+    np.testing.assert_array_equal(evaluation.clips.x, data.test.x)
+    reused = load_dataset(tiny_ucf, frames=4, size=32, sample_fps=None, progress=False,
+                          decoded_test=evaluation.clips)
+    assert reused.test is evaluation.clips
+    np.testing.assert_array_equal(reused.train.x, data.train.x)
 
 
 def test_bad_videos_are_skipped_with_one_warning_line(tiny_folder: Path, tmp_path: Path,

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from matplotlib.image import imread
 
 from har_convert.data import ClipSet, Dataset, load_dataset
-from har_convert.train import (MIN_GROUPS_TO_CARVE, TrainConfig, build_model, split_validation,
-                               train)
+from har_convert.train import (MIN_GROUPS_TO_CARVE, CosineDecay, TrainConfig, build_model,
+                               split_validation, train)
 from har_convert.train_cli import OUTPUT_SUFFIXES, cli, main, sibling
 from tiny_videos import TINY_CLASSES, write_ucf_tree
 
 TINY_ARGS = ["--arch", "lrcn", "--frames", "4", "--size", "32", "--epochs", "2",
-             "--dropout", "0.1", "--quiet"]
+             "--dropout", "0.1", "--lr-final", "0.1", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,8 @@ def test_writes_model_labels_and_report(trained: tuple[Path, str]) -> None:
     assert info["input"] == {"height": 32, "width": 32, "channels": 3, "colour": "RGB",
                              "scale": 1 / 255, "offset": 0.0}
     assert 1 <= info["epochs_run"] <= 2 and info["seconds"] > 0 and info["params"] > 100_000
+    assert info["final_lr_fraction"] == 0.1
+    assert info["history"]["learning_rate"] == pytest.approx([1e-3, 1e-4][:info["epochs_run"]])
     assert info["data"].endswith("tiny_ucf0") and info["split"] == "trainlist01.txt/testlist01.txt"
     report = json.loads(sibling(out, ".report.json").read_text())
     assert report["n"] == 3 and report["top5_accuracy"] is None
@@ -157,3 +159,19 @@ def test_bad_input_exits_2_with_one_line(case: str, message: str, tiny_ucf: Path
     assert code == 2
     assert len(lines) == 1 and lines[0].startswith("har-train: error: ") and message in lines[0]
     assert not out.exists() and not list(tmp_path.glob("m.*"))
+
+
+def test_cosine_decay_reaches_its_final_share_and_keeps_plateau_reductions() -> None:
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    decay = CosineDecay(epochs=5, final_fraction=0.1)
+    decay.set_model(model)
+    rates = []
+    for epoch in range(5):
+        decay.on_epoch_begin(epoch)
+        rates.append(float(model.optimizer.learning_rate.numpy()))
+        if epoch == 2:  # what ReduceLROnPlateau does at an epoch's end
+            model.optimizer.learning_rate.assign(rates[-1] * 0.5)
+    assert rates[0] == pytest.approx(1e-3) and rates[2] == pytest.approx(1e-3 * 0.55)
+    assert rates[-1] == pytest.approx(1e-4 * 0.5)
+    assert rates == pytest.approx([1e-3 * decay.factor(e) * (0.5 if e > 2 else 1) for e in range(5)])
