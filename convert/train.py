@@ -145,7 +145,8 @@ class CosineDecay(keras.callbacks.Callback):
 
     def factor(self, epoch: int) -> float:
         progress = epoch / max(1, self.epochs - 1)
-        return self.final_fraction + (1 - self.final_fraction) * (1 + math.cos(math.pi * progress)) / 2
+        half_cosine = (1 + math.cos(math.pi * progress)) / 2
+        return self.final_fraction + (1 - self.final_fraction) * half_cosine
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if epoch == 0 or self.final_fraction == 1.0:
