@@ -53,7 +53,9 @@ def split_for_streaming(source: Any, bridge: Bridge, frames: int) -> StreamingSp
     bridge.walk(graph, tensors)
     if id(graph.outputs[0]) not in tensors:
         return None
-    x, head_input, tensors = _hoisted(graph, features, bridge, frames, x) or (x, head_input, tensors)
+    hoisted = _hoisted(graph, features, bridge, frames, x)
+    if hoisted is not None:
+        x, head_input, tensors = hoisted
     return StreamingSplit(tf_keras.Model(frame_input, x, name="frame"),
                           tf_keras.Model(head_input, tensors[id(graph.outputs[0])], name="head"),
                           chain[-1].layer.name)

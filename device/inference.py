@@ -121,9 +121,9 @@ class StreamingRunner:
         return Scores(self.head.output.dequantize(output)[0], frame_ms + head_ms)
 
     def _to_head_input(self, raw: np.ndarray) -> np.ndarray:
-        source, target = self.frame_model.output, self.head.input
         if self._requantize is not None:
             return self._requantize[raw.view(np.uint8)]
+        source, target = self.frame_model.output, self.head.input
         real = source.dequantize(raw)
         return target.quantize(real) if target.quantized else real.astype(target.dtype)
 

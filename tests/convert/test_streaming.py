@@ -62,13 +62,7 @@ def test_an_lstm_with_more_gates_than_features_keeps_its_input_projection() -> N
     clip = keras.Input((FRAMES, SIZE, SIZE, 3))
     x = layers.TimeDistributed(layers.GlobalAveragePooling2D(), name="pool")(clip)
     model = keras.Model(clip, layers.Dense(3)(layers.LSTM(4)(x)))
-    bridge = Bridge()
-    whole = bridge.model(model, model.input_shape[1:])
-    split = split_for_streaming(model, bridge, FRAMES)
-    assert split.frame.output_shape == (None, 3)
-    clips = np.random.default_rng(1).random((2, FRAMES, SIZE, SIZE, 3), dtype=np.float32)
-    np.testing.assert_allclose(run_split(split, clips), whole.predict(clips, verbose=0),
-                               atol=1e-5)
+    assert_split_at_the_pooled_frame_reproduces(model, seed=1)
 
 
 def test_a_strided_conv1d_is_not_per_step_and_stays_in_the_head() -> None:
@@ -76,10 +70,16 @@ def test_a_strided_conv1d_is_not_per_step_and_stays_in_the_head() -> None:
     x = layers.TimeDistributed(layers.GlobalAveragePooling2D(), name="pool")(clip)
     x = layers.Conv1D(2, 1, strides=2)(x)
     model = keras.Model(clip, layers.Dense(3)(layers.Flatten()(x)))
+    assert_split_at_the_pooled_frame_reproduces(model, seed=2)
+
+
+def assert_split_at_the_pooled_frame_reproduces(model: keras.Model, seed: int) -> None:
+    """The frame network ends at the 3-channel pooled frame (nothing moved out of the head), and
+    frame + head reproduce the whole model."""
     bridge = Bridge()
     whole = bridge.model(model, model.input_shape[1:])
     split = split_for_streaming(model, bridge, FRAMES)
     assert split.frame.output_shape == (None, 3)
-    clips = np.random.default_rng(2).random((2, FRAMES, SIZE, SIZE, 3), dtype=np.float32)
+    clips = np.random.default_rng(seed).random((2, FRAMES, SIZE, SIZE, 3), dtype=np.float32)
     np.testing.assert_allclose(run_split(split, clips), whole.predict(clips, verbose=0),
                                atol=1e-5)
