@@ -25,14 +25,16 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 from tqdm import tqdm
 
 from har_convert.data import ClipSet, Dataset, stratified_group_split
-from har_convert.data.pipeline import Augmentation, training_dataset
+from har_convert.data.pipeline import Augmentation, training_dataset, without_autotune
 from har_convert.metrics import classification_report
 from har_convert.zoo import build, clip_scores, fold_time, spec_for
 
 MIN_GROUPS_TO_CARVE = 3
+VALIDATION_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ def train(model: keras.Model, config: TrainConfig, data: Dataset,
                                             restore_best_weights=True)
     started = time.monotonic()
     history = view.fit(
-        batches, validation_data=_arrays(val_clips, frame_level), epochs=config.epochs,
+        batches, validation_data=_validation_batches(val_clips, frame_level),
+        epochs=config.epochs,
         shuffle=False, verbose=0, callbacks=[
             stopper,
             keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
@@ -127,11 +130,14 @@ def predict_clips(model: keras.Model, frame_level: bool, clips: ClipSet) -> np.n
     return model.predict(clips.inputs(), batch_size=8, verbose=0)
 
 
-def _arrays(clips: ClipSet, frame_level: bool) -> tuple[np.ndarray, np.ndarray]:
-    x = clips.inputs()
+def _validation_batches(clips: ClipSet, frame_level: bool) -> tf.data.Dataset:
+    """The validation clips (or their frames) as batches of our own, without tf.data autotuning:
+    Keras would wrap arrays in an autotuned dataset, whose deletion after every validation pass
+    can stall (`without_autotune`)."""
+    x, y = clips.inputs(), clips.y
     if frame_level:
-        return x.reshape((-1, *x.shape[2:])), np.repeat(clips.y, x.shape[1])
-    return x, clips.y
+        x, y = x.reshape((-1, *x.shape[2:])), np.repeat(y, x.shape[1])
+    return without_autotune(tf.data.Dataset.from_tensor_slices((x, y)).batch(VALIDATION_BATCH))
 
 
 class CosineDecay(keras.callbacks.Callback):

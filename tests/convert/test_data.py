@@ -300,4 +300,10 @@ def test_flip_only_mirrors_and_no_augmentation_is_identity() -> None:
         seen.add(mirrored)
     assert seen == {True, False}
     same = augment(tf.constant(frame), tf.constant([3, 3], tf.int64), NO_AUGMENTATION).numpy()
-    np.testing.assert_allclose(same, frame, atol=1e-5)
+    np.testing.assert_array_equal(same, frame)
+
+
+def test_training_batches_are_not_autotuned(tiny_train) -> None:
+    """Deleting an autotuned iterator at an epoch's end can stall for as long as the epoch ran."""
+    from har_convert.data.pipeline import training_dataset
+    assert training_dataset(tiny_train, batch=4, seed=0).options().autotune.enabled is False
