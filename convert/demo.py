@@ -32,10 +32,9 @@ DATASET_OPTIONS = ["--clips-per-class", "400", "--groups", "99", "--frames", "16
                    "--size", "112"]
 # Plentiful synthetic data leaves the model underfitting, not overfitting: after 10 epochs it
 # reached 72 % held-out accuracy without dropout and 62 % with the default 0.25 (measured).
-# 7 epochs with the learning rate decayed along a cosine to 5 % take 7/10 of the time (273 s
-# against 399 s, measured back to back) and reach 68 % (int8 69.5 %); on 30 scripted scenes they
-# catch 56 of 60 falls against 57 of 60 after 10 epochs, with the same 4 false alarms
-# (benchmarks/results/fall_scenes.md).
+# 7 epochs with the learning rate decayed along a cosine to 5 % (249 s of fitting on 2 cores)
+# reach 68 % (int8 69.5 %); on 30 scripted scenes they catch 56 of 60 falls against 57 of 60
+# after 10 epochs, with the same 4 false alarms (benchmarks/results/fall_scenes.md).
 TRAIN_OPTIONS = ["--frames", "8", "--size", "64", "--sample-fps", "4", "--epochs", "7",
                  "--lr-final", "0.05", "--dropout", "0", "--no-augment"]
 DEMO_SEED = 7
