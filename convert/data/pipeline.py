@@ -41,9 +41,7 @@ def training_dataset(clips: ClipSet, batch: int, seed: int,
     frame_level: yield the clips' frames one by one (for frame models: kind "frame"), each
     with its clip's label and its own augmentation draw.
     """
-    x, y = clips.x, clips.y
-    if frame_level:
-        x, y = x.reshape((-1, *x.shape[2:])), np.repeat(y, x.shape[1])
+    x, y = frames_of(clips.x, clips.y) if frame_level else (clips.x, clips.y)
     samples = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
         len(y), seed=seed, reshuffle_each_iteration=True)
     draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
@@ -56,6 +54,11 @@ def training_dataset(clips: ClipSet, batch: int, seed: int,
                             .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
                             .batch(batch)
                             .prefetch(tf.data.AUTOTUNE))
+
+
+def frames_of(clips: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, T, ...) clips and their N labels -> N*T frames, each with its clip's label."""
+    return clips.reshape((-1, *clips.shape[2:])), np.repeat(labels, clips.shape[1])
 
 
 def without_autotune(dataset: tf.data.Dataset) -> tf.data.Dataset:
