@@ -31,7 +31,7 @@ import tf_keras
 from tqdm import tqdm
 
 from har_convert.data import ClipSet, Dataset
-from har_convert.data.pipeline import Augmentation, training_dataset
+from har_convert.data.pipeline import Augmentation, fixed_batches, training_dataset
 from har_convert.train import split_validation
 from har_device.errors import BadInput
 
@@ -147,10 +147,10 @@ def predict(model: tf_keras.Model, clips: ClipSet, batch: int = 8) -> np.ndarray
     x = clips.inputs()
     if len(model.input_shape) == 4:
         n, t = x.shape[:2]
-        per_frame = model.predict(x.reshape((n * t, *x.shape[2:])), batch_size=batch * t,
-                                  verbose=0)
+        per_frame = model.predict(fixed_batches(x.reshape((n * t, *x.shape[2:])),
+                                                batch=batch * t), verbose=0)
         return per_frame.reshape((n, t, -1)).mean(axis=1)
-    return model.predict(x, batch_size=batch, verbose=0)
+    return model.predict(fixed_batches(x, batch=batch), verbose=0)
 
 
 def evaluate(model: tf_keras.Model, clips: ClipSet) -> tuple[float, float]:

@@ -182,10 +182,10 @@ def optimize_model(bridged: Bridged, prepared: Prepared,
     data = None
     if options.data is not None and settings.wanted():
         # The same seeded split as the evaluation clips: training never sees them.
-        evaluated_test = prepared.evaluation if options.eval_dir is None else None
+        decoded_test = (prepared.evaluation.clips
+                        if options.eval_dir is None and prepared.evaluation else None)
         data = training_data(options.data, prepared.labels, shape.frames, shape.size,
-                             prepared.sample_fps, seed,
-                             evaluated_test.clips if evaluated_test else None)
+                             prepared.sample_fps, seed, decoded_test)
     optimized = optimize(bridged.model, data, settings)
     if optimized.final is bridged.model:
         return bridged, optimized

@@ -29,8 +29,8 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from har_convert.data import ClipSet, Dataset, stratified_group_split
-from har_convert.data.pipeline import (Augmentation, frames_of, training_dataset,
-                                       without_autotune)
+from har_convert.data.pipeline import (Augmentation, fixed_batches, frames_of,
+                                       training_dataset)
 from har_convert.metrics import classification_report
 from har_convert.zoo import build, clip_scores, fold_time, spec_for
 
@@ -132,11 +132,8 @@ def predict_clips(model: keras.Model, frame_level: bool, clips: ClipSet) -> np.n
 
 
 def _validation_batches(clips: ClipSet, frame_level: bool) -> tf.data.Dataset:
-    """The validation clips (or their frames) as batches of our own, without tf.data autotuning:
-    Keras would wrap arrays in an autotuned dataset, whose deletion after every validation pass
-    can stall (`without_autotune`)."""
     x, y = frames_of(clips.inputs(), clips.y) if frame_level else (clips.inputs(), clips.y)
-    return without_autotune(tf.data.Dataset.from_tensor_slices((x, y)).batch(VALIDATION_BATCH))
+    return fixed_batches(x, y, batch=VALIDATION_BATCH)
 
 
 class CosineDecay(keras.callbacks.Callback):

@@ -61,6 +61,13 @@ def frames_of(clips: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.nda
     return clips.reshape((-1, *clips.shape[2:])), np.repeat(labels, clips.shape[1])
 
 
+def fixed_batches(*arrays: np.ndarray, batch: int) -> tf.data.Dataset:
+    """The arrays, in order, as batches of `batch` for validation and prediction, without
+    autotuning (`without_autotune`): Keras would wrap arrays in an autotuned dataset, and the
+    fine-tuning loops delete one after every epoch's validation pass."""
+    return without_autotune(tf.data.Dataset.from_tensor_slices(arrays).batch(batch))
+
+
 def without_autotune(dataset: tf.data.Dataset) -> tf.data.Dataset:
     """`dataset` with tf.data's autotuning off (AUTOTUNE then means a fixed default).
 
