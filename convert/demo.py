@@ -99,11 +99,14 @@ def _run(step: Step, number: int, total: int) -> None:
 def run_agent_with_alerts(work: Path, number: int, total: int) -> tuple[str, str]:
     """Start a private broker, subscribe with `har-agent alerts`, run the agent on the video.
 
-    Returns what the subscriber printed and the agent's exit summary.
+    Returns what the subscriber printed and the agent's exit summary. The agent appends to its
+    logs, so a rerun starts them empty: the results are of this run alone.
     """
     click.secho(f"[{number}/{total}] run the agent on the video; alerts arrive over MQTT",
                 bold=True)
     video, bundle = work / "falls.mp4", work / "bundle"
+    for log in (work / "events.jsonl", work / "latency.csv"):
+        log.unlink(missing_ok=True)
     with LocalBroker() as broker:
         alerts_command = [_tool("har-agent"), "alerts", "--broker", broker.url, "--device",
                           "demo-cam", "--timeout", "300"]
