@@ -16,9 +16,9 @@ from typing import Any
 
 import click
 
-from har_device.bundle import load_bundle
-from har_device.scene_scoring import DECISION_DELAY_S, scene_events, score_scene
+from har_device.core.bundle import load_bundle
 from har_device.synth import parse_script, timeline
+from har_device.testing.scenes import DECISION_DELAY_S, scene_events, score_scene
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = "walk:4,fall:3,idle:3,bend:3,sit:4,wave:3,fall:3,idle:2"

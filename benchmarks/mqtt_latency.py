@@ -35,16 +35,16 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from tabulate import tabulate
 
-from har_device.atomic import write_text_atomic
-from har_device.bundle import EventDefaults
-from har_device.events import EventEngine
-from har_device.local_broker import LocalBroker, mosquitto_binary
-from har_device.model_loading import ModelRequest, load_model
-from har_device.mqtt_config import MqttSettings
-from har_device.mqtt_publisher import MqttPublisher
-from har_device.outbox import Outbox
+from har_device.agent.events import EventEngine
+from har_device.agent.model import ModelRequest, load_device_model
+from har_device.config.mqtt import MqttSettings
+from har_device.core.atomic import write_text_atomic
+from har_device.core.bundle import EventDefaults
+from har_device.core.video import write_video
+from har_device.mqtt.outbox import Outbox
+from har_device.mqtt.publisher import MqttPublisher
 from har_device.sources import Frame
-from har_device.video import write_video
+from har_device.testing.broker import LocalBroker, mosquitto_binary
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny_bundle"
@@ -123,7 +123,7 @@ def publisher_scenario(broker: LocalBroker, work: Path, starts: int,
     receiver = Receiver(broker.port, "har/bench-publisher/events")
     publisher = MqttPublisher(MqttSettings(broker=broker.url, state_dir=work / "state"),
                               "bench-publisher")
-    publisher.start(load_model(ModelRequest(TINY, None, 1, 1, None, None, None)))
+    publisher.start(load_device_model(ModelRequest(TINY, None, 1, 1, None, None, None)))
     while not publisher.link.connected.wait(0.1):
         pass
     wave = EventDefaults(alert=True, enter=0.5, exit=0.4, smoothing=1, min_duration_s=0,

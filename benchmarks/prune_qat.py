@@ -5,7 +5,7 @@
 The demo model (LRCN, T=8 at 4 fps, 64 px; seed 7 as `./run demo`) is trained on `har-synth` data
 with the demo's settings and the real commands, converted twice — as it is and with the demo's
 `--prune 0.5` (one QAT epoch in both) — and the two full-int8 models are timed in ONE process,
-invoked in alternation (`har_device.bench.compare`), per thread count, so drift and heat hit both
+invoked in alternation (`har_device.bench.model.compare`), per thread count, so drift and heat hit both
 alike. Accuracy is on the same held-out split for every stage. Each step is skipped when its
 output exists. Writes `benchmarks/results/prune_qat.json` and `.md`, with the commands and the
 issue's checks:
@@ -25,8 +25,8 @@ from typing import Any
 import click
 from tabulate import tabulate
 
-from har_convert.demo import (CONVERT_OPTIONS, DATASET_OPTIONS, DEMO_SEED, QAT_OPTIONS,
-                             TRAIN_OPTIONS)
+from har_convert.recipes import (CONVERT_OPTIONS, DATASET_OPTIONS, DEMO_SEED, QAT_OPTIONS,
+                                 TRAIN_OPTIONS)
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -71,7 +71,7 @@ def stage_figures(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def timings(work: Path, threads: list[int], runs: int) -> list[dict[str, Any]]:
-    from har_device.bench import compare
+    from har_device.bench.model import compare
 
     return [compare(work / "unpruned" / "model_int8.tflite", work / "pruned" / "model_int8.tflite",
                     count, runs) for count in threads]

@@ -26,7 +26,7 @@ from typing import Any
 import click
 import numpy as np
 
-from har_convert.demo import CONVERT_OPTIONS, DATASET_OPTIONS, DEMO_SEED, TRAIN_OPTIONS
+from har_convert.recipes import CONVERT_OPTIONS, DATASET_OPTIONS, DEMO_SEED, TRAIN_OPTIONS
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -78,13 +78,13 @@ def build(work: Path, arch: str) -> dict[str, Path]:
 
 def dynamic_range(model_path: Path, out: Path) -> Path:
     """int8 weights, float activations: the converter's other common mode, for comparison."""
-    from har_convert.bridge import Bridge
-    from har_convert.load import load_model
-    from har_convert.tflite import export_saved_model, run_worker
+    from har_convert.bridge.rebuild import Bridge
+    from har_convert.quantize.tflite import export_saved_model, run_worker
+    from har_convert.source.load import load_keras
 
     if out.exists():
         return out
-    loaded = load_model(model_path)
+    loaded = load_keras(model_path)
     shape = tuple(loaded.model.input_shape[1:])
     tf_model = Bridge().model(loaded.model, input_shape=shape)
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,26 +94,26 @@ def dynamic_range(model_path: Path, out: Path) -> Path:
 
 
 def timings(path: Path) -> dict[str, float]:
-    from har_device.bench import measure
+    from har_device.bench.model import measure
 
     return {f"p50_ms_{threads}t": round(measure(path, threads, None, 30, 3, 1.0).p50_ms, 3)
             for threads in THREADS}
 
 
 def keras_timing(model_path: Path) -> float:
-    from har_convert.evaluate import keras_latency_ms
-    from har_convert.load import load_model
+    from har_convert.source.load import load_keras
+    from har_convert.verify.scoring import keras_latency_ms
 
-    model = load_model(model_path).model
+    model = load_keras(model_path).model
     return round(keras_latency_ms(model, tuple(model.input_shape[1:])), 3)
 
 
 def accuracy_of(path: Path, bundle: Path, data: Path) -> dict[str, float]:
     """Held-out accuracy/F1 of a .tflite har-convert did not evaluate (the dynamic-range one)."""
-    from har_convert.eval_set import load_eval_set
-    from har_convert.evaluate import tflite_scores
-    from har_convert.metrics import classification_report
-    from har_device.bundle import load_bundle
+    from har_convert.data.eval_set import load_eval_set
+    from har_convert.train.metrics import classification_report
+    from har_convert.verify.scoring import tflite_scores
+    from har_device.core.bundle import load_bundle
 
     meta = load_bundle(bundle)
     evaluation = load_eval_set(None, data, meta.labels, meta.frames, meta.input.height,
@@ -128,7 +128,7 @@ def stage(report: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def measure_arch(work: Path, arch: str, bundles: dict[str, Path]) -> dict[str, Any]:
-    from har_device.bench_pipeline import pipeline_bench
+    from har_device.bench.pipeline import pipeline_bench
 
     reports = {variant: json.loads((bundle / "report.json").read_text())
                for variant, bundle in bundles.items()}
@@ -251,7 +251,7 @@ def plots(results: list[dict[str, Any]]) -> None:
 @click.option("--archs", default=",".join(ARCHS), show_default=True)
 @click.option("--work", type=click.Path(path_type=Path), default=HERE / "work", show_default=True)
 def main(archs: str, work: Path) -> None:
-    from har_device.bench import host_facts
+    from har_device.bench.model import host_facts
 
     results = []
     for arch in archs.split(","):

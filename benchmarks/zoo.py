@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-from har_convert.demo import DATASET_OPTIONS, DEMO_SEED, TRAIN_OPTIONS
 from suite import BIN, HERE, RESULTS, sh
+
+from har_convert.recipes import DATASET_OPTIONS, DEMO_SEED, TRAIN_OPTIONS
 
 SMALL_INPUT = ["--frames", "8", "--size", "64", "--sample-fps", "4", "--dropout", "0", "--no-augment",
                "--seed", str(DEMO_SEED)]

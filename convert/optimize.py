@@ -22,11 +22,11 @@ import numpy as np
 import tf_keras
 
 from har_convert.data import ClipSet, Dataset, load_dataset
-from har_convert.finetune import FinetuneConfig, FinetuneResult, finetune
-from har_convert.prune import prune_channels
-from har_convert.qat import QAT_CONFIG, quantize_aware
-from har_convert.sparsity import apply_sparsity, parse_sparsity
-from har_device.errors import BadInput
+from har_convert.prune.channels import prune_channels
+from har_convert.prune.sparsity import apply_sparsity, parse_sparsity
+from har_convert.quantize.qat import QAT_CONFIG, quantize_aware
+from har_convert.train.finetune import FinetuneConfig, FinetuneResult, finetune
+from har_device.core.errors import BadInput
 
 DEFAULT_FINETUNE_EPOCHS = 10
 DEFAULT_QAT_EPOCHS = 3

@@ -6,7 +6,7 @@
 clips, output folder) before any slow work, so a bad input fails in seconds with nothing written.
 `bridge` gives the tf_keras model the converter needs (and its streaming split); `optimize`
 (har_convert.optimize: pruning, fine-tuning, sparsity, QAT) rewrites that model when --data gives
-labelled clips to train on; `verify` (har_convert.verify) scores and times every stage for the
+labelled clips to train on; `verify` (har_convert.verify.stages) scores and times every stage for the
 report. The bundle is assembled in a temporary folder beside `--out` and renamed into place only
 when complete.
 """
@@ -26,29 +26,26 @@ import tf_keras
 from tqdm import tqdm
 
 import har_convert
-from har_convert.bridge import Bridge
-from har_convert.calibration import calibration_set, frame_samples
-from har_convert.eval_set import EvalSet, load_eval_set
-from har_convert.load import LoadedModel, load_model
-from har_convert.metadata import BundleFacts, write_bundle_metadata
-from har_convert.model_facts import (Geometry, geometry, read_train_info, resolve_labels,
-                                     resolve_sample_fps)
+from har_convert.artifacts import Bridged, Prepared
+from har_convert.bridge.rebuild import Bridge
+from har_convert.export.files import BY_NAME, ORDER, Bundle
+from har_convert.export.metadata import BundleFacts, write_bundle_metadata
+from har_convert.export.streaming import split_for_streaming
 from har_convert.optimize import Optimized, OptimizeSettings, optimize, training_data
-from har_convert.report import write_report
-from har_convert.streaming import StreamingSplit, split_for_streaming
-from har_convert.tflite import Converted, convert_float, convert_int8, export_saved_model
-from har_convert.verify import verify
-from har_device.atomic import atomic_dir
-from har_device.bundle import FileRole, InputSpec, SourceModel
-from har_device.errors import BadInput
-from har_device.litert import TFLiteModel
+from har_convert.quantize.calibration import calibration_set, frame_samples
+from har_convert.quantize.tflite import Converted, convert_float, convert_int8, export_saved_model
+from har_convert.source.facts import (Geometry, geometry, read_train_info, resolve_labels,
+                                      resolve_sample_fps)
+from har_convert.source.load import load_keras
+from har_convert.data.eval_set import load_eval_set
+from har_convert.verify.report import write_report
+from har_convert.verify.stages import verify
+from har_device.core.atomic import atomic_dir
+from har_device.core.bundle import InputSpec, SourceModel
+from har_device.core.errors import BadInput
+from har_device.core.litert import TFLiteModel
 
 DEFAULT_CALIB_SAMPLES = 32
-FILE_ROLES: dict[str, FileRole] = {"model_int8.tflite": "clip", "model_float.tflite": "clip_float",
-                                   "frame_int8.tflite": "frame", "head_int8.tflite": "head"}
-REPORT_ONLY = frozenset({"reference_float.tflite", "ptq_int8.tflite"})
-FILE_ORDER = ("model_float.tflite", "model_int8.tflite", "reference_float.tflite",
-              "ptq_int8.tflite", "frame_int8.tflite", "head_int8.tflite")
 
 
 @dataclass(frozen=True)
@@ -67,54 +64,6 @@ class Options:
     ship_float: bool = True
     threads: int | None = None
     optimize: OptimizeSettings = field(default_factory=OptimizeSettings)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Every input, read and checked."""
-
-    loaded: LoadedModel
-    geometry: Geometry
-    labels: list[str]
-    labels_source: str
-    sample_fps: float
-    train_info: dict[str, Any]
-    input: InputSpec
-    evaluation: EvalSet | None
-    calibration: np.ndarray
-    calibration_source: str
-    out: Path
-
-
-@dataclass(frozen=True)
-class Bridged:
-    """The tf_keras model to convert, its streaming split, and how exactly it reproduces the
-    source (None when the source already was a tf_keras model)."""
-
-    model: tf_keras.Model
-    split: StreamingSplit | None
-    max_abs_diff: float | None
-
-
-@dataclass
-class Bundle:
-    """The converted files, by bundle file name, and those that stay in the bundle (all but the
-    float model under --no-float: it is still evaluated, as the reference of the int8 drop)."""
-
-    files: dict[str, Converted] = field(default_factory=dict)
-    shipped: set[str] = field(default_factory=set)
-
-    @property
-    def streaming(self) -> bool:
-        return "head_int8.tflite" in self.files
-
-    def mode(self, frame_model: bool) -> str:
-        return "frame" if frame_model else "streaming" if self.streaming else "clip"
-
-    def add(self, name: str, converted: Converted, ship: bool = True) -> None:
-        self.files[name] = converted
-        if ship:
-            self.shipped.add(name)
 
 
 def run(options: Options) -> dict[str, Any]:
@@ -142,7 +91,7 @@ def run(options: Options) -> dict[str, Any]:
 
 def prepare(options: Options) -> Prepared:
     out = output_dir(options.model, options.out)
-    loaded = load_model(options.model, options.unsafe)
+    loaded = load_keras(options.model, options.unsafe)
     train_info = read_train_info(options.model)
     shape = geometry(loaded.model, options.frames, train_info)
     labels, labels_source = resolve_labels(options.model, options.labels, options.data,
@@ -233,10 +182,10 @@ def convert(bridged: Bridged, prepared: Prepared, staging: Path, ship_float: boo
                                    staging, calibration))
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             converted = dict(pair for pairs in pool.map(lambda job: job(), jobs) for pair in pairs)
-    unshipped = REPORT_ONLY | (set() if ship_float else {"model_float.tflite"})
     bundle = Bundle()
-    for name in sorted(converted, key=FILE_ORDER.index):
-        bundle.add(name, converted[name], ship=name not in unshipped)
+    for name in sorted(converted, key=ORDER.index):
+        ships = BY_NAME[name].role is not None and (ship_float or name != "model_float.tflite")
+        bundle.add(name, converted[name], ship=ships)
     return bundle
 
 
@@ -275,8 +224,7 @@ def write_bundle(bundle: Bundle, prepared: Prepared, staging: Path) -> None:
                                     for name in sorted(bundle.shipped)},
                    "calibration": {"source": prepared.calibration_source,
                                    "samples": int(len(prepared.calibration))}})
-    write_bundle_metadata(staging, {name: FILE_ROLES[name] for name in sorted(bundle.shipped)},
-                          facts)
+    write_bundle_metadata(staging, bundle.roles(), facts)
 
 
 def make_readable(directory: Path) -> None:

@@ -12,9 +12,9 @@
   `testlist0N.txt` (`split=N`); without them, a seeded split by group (`_gNN_` of UCF names)
   stratified per class (`ucf`).
 - Sampling: T frames uniformly over each clip (`sample_fps=None`) or at `sample_fps`, centred;
-  squash-resized and converted to RGB by har_device.preprocess.resize_frame (`clips`).
+  squash-resized and converted to RGB by har_device.core.preprocess.resize_frame (`clips`).
 - Bad videos are skipped with one warning line; an unusable folder is BadInput (`dataset`).
-- `har_convert.data.pipeline.training_dataset`: the augmented tf.data pipeline (imports TF).
+- `har_convert.data.batches.training_dataset`: the augmented tf.data pipeline (imports TF).
 """
 from har_convert.data.clips import PAD_TOLERANCE, TooShort, decode_clip, sample_indices
 from har_convert.data.dataset import (ClipSet, Dataset, Skipped, calibration_samples, common_fps,

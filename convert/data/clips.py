@@ -9,7 +9,7 @@ Two samplings:
 
 A clip a little shorter than needed is padded by repeating its last frame (at most
 `PAD_TOLERANCE` of T); a shorter one is `TooShort`. Frames go through
-`har_device.preprocess.resize_frame` (squash, RGB), the mapping the agent uses too.
+`har_device.core.preprocess.resize_frame` (squash, RGB), the mapping the agent uses too.
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from har_device.errors import BadInput
-from har_device.preprocess import resize_frame
-from har_device.video import UnreadableVideo, iter_frames, probe
+from har_device.core.errors import BadInput
+from har_device.core.preprocess import resize_frame
+from har_device.core.video import UnreadableVideo, iter_frames, probe
 
 PAD_TOLERANCE = 0.25
 

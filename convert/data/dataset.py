@@ -8,19 +8,19 @@ in ONE warning line on stderr, so a bad file never ends a long run.
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-import click
 import numpy as np
 from tqdm import tqdm
 
 from har_convert.data.clips import TooShort, decode_clip
 from har_convert.data.ucf import DEFAULT_TEST_FRACTION, ClipRef, index_folder
-from har_device.errors import BadInput
-from har_device.video import UnreadableVideo, probe
+from har_device.core.errors import BadInput
+from har_device.core.video import UnreadableVideo, probe
 
 NAMED_IN_WARNING = 8
 
@@ -129,8 +129,8 @@ def warn_skipped(skipped: Sequence[Skipped], total: int) -> None:
         return
     named = "; ".join(f"{item.path.name}: {item.reason}" for item in skipped[:NAMED_IN_WARNING])
     more = len(skipped) - NAMED_IN_WARNING
-    click.echo(f"warning: skipped {len(skipped)} of {total} videos ({named}"
-               f"{f'; and {more} more' if more > 0 else ''})", err=True)
+    print(f"warning: skipped {len(skipped)} of {total} videos ({named}"
+          f"{f'; and {more} more' if more > 0 else ''})", file=sys.stderr)
 
 
 def common_fps(refs: Sequence[ClipRef]) -> float | None:

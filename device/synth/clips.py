@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from har_device.errors import BadInput
+from har_device.core.errors import BadInput
 from har_device.synth.actions import LABELS, make_motion
 from har_device.synth.body import capsules
 from har_device.synth.camera import frame_size

@@ -23,14 +23,14 @@ from typing import Iterator
 import numpy as np
 from tqdm import tqdm
 
-from har_device.atomic import atomic_dir
-from har_device.errors import BadInput
+from har_device.core.atomic import atomic_dir
+from har_device.core.errors import BadInput
+from har_device.core.video import write_video
 from har_device.synth.actions import LABELS
 from har_device.synth.clips import check_label, check_request, plan_clip
 from har_device.synth.look import Look, random_look
 from har_device.synth.render import Scene
 from har_device.synth.script import plan_in_context
-from har_device.video import write_video
 
 MAX_GROUPS = 99
 TEST_SHARE = 0.3

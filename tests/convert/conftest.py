@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tiny_videos import write_ucf_tree
 
 
@@ -34,8 +33,8 @@ def tiny_tf_keras():
     built once per session and shared: tests that change weights work on a copy."""
     import keras
 
-    from har_convert.bridge import Bridge
-    from har_convert.zoo import build
+    from har_convert.bridge.rebuild import Bridge
+    from har_convert.train.zoo import build
 
     models = {}
 

@@ -58,7 +58,7 @@ def write_sidecars(model_path: Path, labels: list[str], frames: int, size: int,
 def har_convert(*args: object) -> tuple[int, str, str]:
     """Run the `har-convert` console-script entry point in this process: (exit code, stdout,
     stderr). In-process keeps TensorFlow imported once for the whole session."""
-    from har_convert.cli import main
+    from har_convert.cli.convert import main
 
     out, err = io.StringIO(), io.StringIO()
     with (mock.patch.object(sys, "argv", ["har-convert", *map(str, args)]),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from tiny_videos import TINY_CLASSES
 
 from har_convert.optimize import OptimizeSettings, optimize, training_data
-from har_device.errors import BadInput
+from har_device.core.errors import BadInput
 
 
 def test_without_data_nothing_runs_and_an_explicit_request_is_named(tiny_clip_net):

@@ -11,7 +11,7 @@ from typing import Iterable
 
 import numpy as np
 
-from har_device.video import write_video
+from har_device.core.video import write_video
 
 TINY_CLASSES = ("fall", "walk", "idle")
 TINY_GROUPS = 4

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mqtt_broker import broker, subscribe  # noqa: F401 - MQTT fixtures: a private broker, subscribers
 
 from har_device.synth.actions import LABELS
 from har_device.synth.dataset import make_spec, write_dataset
-from mqtt_broker import broker, subscribe  # noqa: F401 - MQTT fixtures: a private broker, subscribers
 
 
 def console_script(name: str) -> str:
@@ -52,7 +52,7 @@ def synth_video(tmp_path_factory: pytest.TempPathFactory, har_synth: str, synth_
 def noise_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """32 frames of seeded noise, 80x60 at 16 fps: twice the rate of the tiny bundle, so the
     agent's subsampling to the bundle's 8 fps shows."""
-    from har_device.video import write_video
+    from har_device.core.video import write_video
 
     path = tmp_path_factory.mktemp("noise") / "noise.mp4"
     rng = np.random.default_rng(0)

@@ -20,7 +20,7 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from har_device.local_broker import LocalBroker
+from har_device.testing.broker import LocalBroker
 
 HAR_AGENT = str(Path(sys.executable).with_name("har-agent"))
 

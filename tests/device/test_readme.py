@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from har_device.config_reference import markdown, readme_section
+from har_device.config.reference import markdown, readme_section
 
 README = Path(__file__).parents[2] / "README.md"
 
 
 def test_config_reference_is_generated_from_the_schema() -> None:
     assert readme_section(README.read_text()) == markdown(), (
-        "README config reference is stale: run python -m har_device.config_reference README.md")
+        "README config reference is stale: run python -m har_device.config.reference README.md")
 
 
 def test_readme_opens_with_the_two_commands() -> None:

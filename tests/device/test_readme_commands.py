@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import console_script
 from readme_commands import DEVICE, HOST, needs_more, readme_commands, runnable
 

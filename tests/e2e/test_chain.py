@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from har_device.bundle import load_bundle, read_embedded_metadata
-from har_device.local_broker import LocalBroker
+from har_device.core.bundle import load_bundle, read_embedded_metadata
+from har_device.testing.broker import LocalBroker
 
 REPO = Path(__file__).parents[2]
 HOST_BIN = Path(sys.executable).parent

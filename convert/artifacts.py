@@ -1,0 +1,46 @@
+"""What one stage of har-convert hands the next (`pipeline` tells the story; `verify` reads them).
+
+`Prepared` is every input read and checked; `Bridged` the tf_keras model to convert and its
+streaming split. Keeping them here lets the stages share the types without importing each other.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tf_keras
+
+from har_convert.export.streaming import StreamingSplit
+from har_convert.source.facts import Geometry
+from har_convert.source.load import KerasSource
+from har_convert.data.eval_set import EvalSet
+from har_device.core.bundle import InputSpec
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Every input, read and checked."""
+
+    loaded: KerasSource
+    geometry: Geometry
+    labels: list[str]
+    labels_source: str
+    sample_fps: float
+    train_info: dict[str, Any]
+    input: InputSpec
+    evaluation: EvalSet | None
+    calibration: np.ndarray
+    calibration_source: str
+    out: Path
+
+
+@dataclass(frozen=True)
+class Bridged:
+    """The tf_keras model to convert, its streaming split, and how exactly it reproduces the
+    source (None when the source already was a tf_keras model)."""
+
+    model: tf_keras.Model
+    split: StreamingSplit | None
+    max_abs_diff: float | None

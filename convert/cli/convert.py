@@ -1,0 +1,129 @@
+"""`har-convert MODEL`: a Keras model -> a verified bundle of float and full-int8 TFLite models.
+
+The pipeline itself is `har_convert.pipeline.run` (prepare -> bridge -> optimize -> convert ->
+bundle -> verify); this module is its command line: options, the final summary table and the exit
+code. The optimisation options (--prune, --sparsity, QAT) train on the --data clips; without them
+they are skipped and the report says so in one line.
+`--max-drop X` fails the command (exit 1) when an int8 stage loses more than X accuracy points
+against the float model; the bundle and its report are still written, since the conversion itself
+succeeded and the report is what the user needs to decide what to do next.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from har_convert.optimize import DEFAULT_FINETUNE_EPOCHS, DEFAULT_QAT_EPOCHS, OptimizeSettings
+from har_convert.pipeline import DEFAULT_CALIB_SAMPLES, Options, run
+from har_convert.prune.channels import CRITERIA
+from har_convert.prune.sparsity import parse_sparsity
+from har_convert.verify.report import WARN_DROP_POINTS, summary_table
+from har_device.cli.entry import run_cli
+from har_device.core.errors import BadInput, WorkFailed
+
+PathOption = click.Path(path_type=Path)
+
+
+def optimization_options(command: Callable) -> Callable:
+    """Pruning, sparsity and QAT (har_convert.optimize); they train, so they need --data."""
+    options = [
+        click.option("--prune", type=click.FloatRange(0, 1, max_open=True),
+                     help="Remove this share of the channels of every prunable group "
+                          "(structured pruning: a smaller, faster model), e.g. 0.5."),
+        click.option("--round-to", default=8, show_default=True, type=click.IntRange(min=1),
+                     help="Keep channel counts at multiples of this."),
+        click.option("--importance", type=click.Choice(CRITERIA), default="l1",
+                     show_default=True,
+                     help="Channel importance: L1/L2 norm of its filters, or BatchNorm |gamma|."),
+        click.option("--exclude", multiple=True,
+                     help="Layer names or shell patterns (comma-separated, repeatable) whose "
+                          "channels are kept; the first layer and the classifier always are."),
+        click.option("--finetune-epochs", default=DEFAULT_FINETUNE_EPOCHS, show_default=True,
+                     type=click.IntRange(min=1),
+                     help="Fine-tuning epochs after pruning, and for --sparsity."),
+        click.option("--distill/--no-distill", default=True, show_default=True,
+                     help="Distil the fine-tuning from the model before pruning."),
+        click.option("--sparsity",
+                     help="tfmot weight sparsity, learned while fine-tuning and stripped: M:N "
+                          "(e.g. 2:4) or a ratio of zeros (e.g. 0.5)."),
+        click.option("--qat-epochs", type=click.IntRange(min=0),
+                     help=f"Quantization-aware training epochs [{DEFAULT_QAT_EPOCHS} when --data "
+                          "is given]."),
+        click.option("--no-qat", is_flag=True,
+                     help="Post-training int8 only (the same as --qat-epochs 0)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def optimize_settings(prune: float | None, round_to: int, importance: str,
+                      exclude: tuple[str, ...], finetune_epochs: int, distill: bool,
+                      sparsity: str | None, qat_epochs: int | None,
+                      no_qat: bool) -> OptimizeSettings:
+    if no_qat and qat_epochs:
+        raise BadInput(f"--no-qat and --qat-epochs {qat_epochs} contradict each other")
+    if sparsity is not None:
+        parse_sparsity(sparsity)
+    patterns = tuple(p.strip() for text in exclude for p in text.split(",") if p.strip())
+    return OptimizeSettings(prune=prune or None, round_to=round_to, importance=importance,
+                            exclude=patterns, finetune_epochs=finetune_epochs, distill=distill,
+                            sparsity=sparsity, qat_epochs=0 if no_qat else qat_epochs)
+
+
+@click.command(help="Convert a Keras HAR model (Keras 3 or tf_keras) into a bundle of float and "
+                    "full-int8 TFLite models, verified on held-out clips. Exit 0 done, 1 failed "
+                    "(or --max-drop exceeded; the bundle is still written), 2 bad input.")
+@click.argument("model", type=PathOption)
+@click.option("--data", type=PathOption,
+              help="UCF-style folder the model was trained on: its test split evaluates every "
+                   "stage, its train split calibrates int8 unless --calib is given.")
+@click.option("--eval", "eval_dir", type=PathOption,
+              help="Evaluate on all clips of this folder instead of the --data test split.")
+@click.option("--calib", type=PathOption,
+              help="Calibration clips (a UCF-style folder, or a .npy array (N, T, H, W, 3)) "
+                   "[the --data train split, else calibration_data/].")
+@click.option("--calib-samples", default=DEFAULT_CALIB_SAMPLES, show_default=True,
+              type=click.IntRange(min=1), help="How many calibration clips to use.")
+@click.option("--out", type=PathOption, help="Bundle folder [<model stem>_bundle beside the model].")
+@click.option("--frames", type=click.IntRange(min=1),
+              help="T, when the model leaves it open (for frame models: frames per clip).")
+@click.option("--labels", type=PathOption,
+              help="Label file, one per line [<model stem>.labels.txt, else --data's folders].")
+@click.option("--sample-fps", type=click.FloatRange(min=0, min_open=True),
+              help="Frame rate the model was trained at [<model stem>.train.json].")
+@click.option("--unsafe", is_flag=True,
+              help="Load Keras 3 files with serialized code (Lambda layers). Trusted files only.")
+@click.option("--max-drop", type=click.FloatRange(min=0),
+              help="Exit 1 when an int8 stage loses more than this many accuracy points "
+                   f"(a drop over {WARN_DROP_POINTS:g} is always a warning).")
+@click.option("--no-streaming", is_flag=True, help="Do not split off frame and head models.")
+@click.option("--no-float", is_flag=True,
+              help="Leave model_float.tflite out of the bundle (it is still converted and "
+                   "evaluated as the reference of the int8 accuracy drop).")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="Interpreter threads for evaluation and latency [LiteRT's default].")
+@optimization_options
+def command(model: Path, data: Path | None, eval_dir: Path | None, calib: Path | None,
+            calib_samples: int, out: Path | None, frames: int | None, labels: Path | None,
+            sample_fps: float | None, unsafe: bool, max_drop: float | None, no_streaming: bool,
+            no_float: bool, threads: int | None, **optimization: Any) -> None:
+    report = run(Options(model=model, data=data, eval_dir=eval_dir, calib=calib,
+                         calib_samples=calib_samples, out=out, frames=frames, labels=labels,
+                         sample_fps=sample_fps, unsafe=unsafe, streaming=not no_streaming,
+                         ship_float=not no_float, threads=threads,
+                         optimize=optimize_settings(**optimization)))
+    click.echo(summary_table(report))
+    for warning in report["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"bundle: {report['bundle']} (mode {report['mode']})")
+    drops = report["accuracy_drop_points"]
+    worst = max(drops, key=drops.get, default=None)
+    if max_drop is not None and worst is not None and drops[worst] > max_drop:
+        raise WorkFailed(f"{worst} lost {drops[worst]:.1f} accuracy points (more than "
+                         f"--max-drop {max_drop:g}); the bundle and report were written")
+
+
+main = run_cli(command, "har-convert")

@@ -1,0 +1,113 @@
+"""What the converter must know about a model that the `.keras` file alone may not say.
+
+The input geometry comes from the model (T may be left open, then `--frames` or the training
+record fixes it); the labels, the frame rate the model was trained at and its architecture come
+from the files `har-train` writes beside the model (`<stem>.labels.txt`, `<stem>.train.json`), and
+command-line options override them. Any inconsistency is a BadInput naming the source.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from har_convert.data import index_folder
+from har_device.core.errors import BadInput
+
+FRAME_MODEL_DEFAULT_FRAMES = 16
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """frames: T of a clip model; for a frame model (input one frame) the frames per clip its
+    clip score averages over. size: input height = width. classes: output size."""
+
+    frames: int
+    size: int
+    frame_model: bool
+    classes: int
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        frame = (self.size, self.size, 3)
+        return frame if self.frame_model else (self.frames, *frame)
+
+
+def sibling(model_path: Path, suffix: str) -> Path:
+    """`model.keras` + ".labels.txt" -> `model.labels.txt` (har-train's naming)."""
+    return model_path.with_name(model_path.stem + suffix)
+
+
+def read_train_info(model_path: Path) -> dict[str, Any]:
+    """`<stem>.train.json` written by har-train, or {} when there is none."""
+    path = sibling(model_path, ".train.json")
+    if not path.is_file():
+        return {}
+    try:
+        info = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise BadInput(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    if not isinstance(info, dict):
+        raise BadInput(f"{path}: expected a JSON object")
+    return info
+
+
+def geometry(model: Any, frames: int | None, train_info: dict[str, Any]) -> Geometry:
+    """Input geometry of a single-input, single-output model taking RGB frames or clips."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise BadInput(f"model {model.name!r}: expected one input and one output, found "
+                       f"{len(model.inputs)} and {len(model.outputs)}")
+    shape = tuple(model.inputs[0].shape)
+    out_shape = tuple(model.outputs[0].shape)
+    if len(shape) not in (4, 5) or shape[-1] != 3 or len(out_shape) != 2 or not out_shape[1]:
+        raise BadInput(f"model {model.name!r}: input {list(shape)} -> output {list(out_shape)}; "
+                       "expected (batch, [T,] S, S, 3) RGB -> (batch, classes)")
+    height, width = shape[-3:-1]
+    if height is None or height != width:
+        raise BadInput(f"model {model.name!r}: input frames {height}x{width}; expected a fixed "
+                       "square size")
+    if len(shape) == 4:
+        return Geometry(frames or int(train_info.get("frames", FRAME_MODEL_DEFAULT_FRAMES)),
+                        height, True, out_shape[1])
+    fixed = shape[1]
+    if fixed is not None and frames is not None and frames != fixed:
+        raise BadInput(f"--frames {frames}: the model takes exactly T={fixed} frames")
+    steps = fixed or frames or train_info.get("frames")
+    if not steps:
+        raise BadInput(f"model {model.name!r}: its input has no fixed number of frames; "
+                       "pass --frames T")
+    return Geometry(int(steps), height, False, out_shape[1])
+
+
+def resolve_labels(model_path: Path, labels_file: Path | None, data_dir: Path | None,
+                   classes: int) -> tuple[list[str], str]:
+    """(labels, where they came from): --labels, else `<stem>.labels.txt`, else the class
+    folders of --data. Their count must match the model's output size."""
+    candidates = [labels_file, sibling(model_path, ".labels.txt")]
+    source = next((path for path in candidates if path is not None and path.is_file()), None)
+    if labels_file is not None and source != labels_file:
+        raise BadInput(f"--labels {labels_file}: no such file")
+    if source is not None:
+        labels = [line.strip() for line in source.read_text().splitlines() if line.strip()]
+        where = str(source)
+    elif data_dir is not None:
+        labels, where = index_folder(data_dir).labels, f"class folders of {data_dir}"
+    else:
+        raise BadInput(f"{model_path}: no labels; pass --labels FILE (one per line), keep "
+                       f"{sibling(model_path, '.labels.txt').name} beside the model, or pass --data")
+    if len(labels) != classes:
+        raise BadInput(f"{where}: {len(labels)} labels, but the model outputs {classes} classes")
+    if len(set(labels)) != len(labels):
+        raise BadInput(f"{where}: duplicate labels")
+    return labels, where
+
+
+def resolve_sample_fps(model_path: Path, option: float | None, train_info: dict[str, Any]) -> float:
+    """The frame rate the model was trained at: --sample-fps, else `<stem>.train.json`."""
+    rate = option or train_info.get("sample_fps")
+    if not rate:
+        raise BadInput(f"{model_path}: unknown training frame rate; pass --sample-fps R or keep "
+                       f"{sibling(model_path, '.train.json').name} (written by har-train) beside "
+                       "the model")
+    return float(rate)

@@ -1,0 +1,219 @@
+"""The bundle: the contract between `har-convert` (host) and `har-agent` (device).
+
+A bundle is a directory with `har_model.json` (the `BundleMetadata` below) and the `.tflite` files it
+lists, each with its sha256. The host writes it with `write_metadata`; the device opens it with
+`load_bundle`, which validates the JSON and refuses a bundle whose files do not match their hashes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from har_device.core.errors import BadInput
+from har_device.core.strict import Strict
+
+FORMAT = "har-edge/1"
+METADATA_FILE = "har_model.json"
+
+Mode = Literal["clip", "streaming", "frame"]
+FileRole = Literal["clip", "clip_float", "frame", "head"]
+
+
+class InputSpec(Strict):
+    """How a camera frame becomes the model's float input: squash-resize, colour order, x = pixel*scale + offset."""
+
+    height: int = Field(gt=0)
+    width: int = Field(gt=0)
+    channels: Literal[3] = 3
+    colour: Literal["RGB", "BGR"] = "RGB"
+    scale: float = 1.0 / 255.0
+    offset: float = 0.0
+
+
+class Quant(Strict):
+    """Affine int8 quantization of one tensor: real = (q - zero_point) * scale."""
+
+    dtype: Literal["int8", "uint8", "float32"]
+    scale: float = 0.0
+    zero_point: int = 0
+
+
+class TensorSpec(Strict):
+    shape: list[int]
+    quant: Quant
+
+
+class ModelFile(Strict):
+    role: FileRole
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size_bytes: int = Field(ge=0)
+    input: TensorSpec
+    output: TensorSpec
+
+
+class EventDefaults(Strict):
+    """Per-label event settings the agent starts from (the agent config may override them).
+
+    alert: the label raises events at all. enter/exit: hysteresis on the score smoothed over the
+    last `smoothing` outputs. min_duration_s: how long the score must stay above `enter` before the
+    event starts (one noisy window is not a fall). cooldown_s: quiet time after an event ends.
+    latch: the event ends only when another action is seen (its own score below `exit` while
+    another label leads for `min_duration_s`), not when its own score merely dips.
+    escalate_after_s: send one `update` when a latched event has lasted this long.
+    """
+
+    alert: bool = False
+    enter: float = Field(0.6, gt=0.0, le=1.0)
+    exit: float = Field(0.4, ge=0.0, lt=1.0)
+    smoothing: int = Field(3, ge=1)
+    min_duration_s: float = Field(0.3, ge=0.0)
+    cooldown_s: float = Field(5.0, ge=0.0)
+    latch: bool = False
+    escalate_after_s: float | None = Field(None, gt=0.0)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> "EventDefaults":
+        if self.exit > self.enter:
+            raise ValueError("exit threshold must not exceed enter threshold")
+        return self
+
+
+ALERT_LABELS = ("fall",)
+
+
+def default_event_settings(labels: list[str]) -> dict[str, EventDefaults]:
+    """The event settings a new bundle starts with: only falls alert, and a fall latches.
+
+    A fall's score fades once the person lies still (the window no longer holds the motion), so the
+    event must not end on the score alone: it latches ("person down") until another action is seen,
+    and escalates with an `update` after 30 s on the floor. Its cooldown is short (2 s): a latched
+    event ends only once the person is seen up, so the cooldown only bridges a flicker at that
+    moment, and a long one silences the next real fall (measured on 30 scripted scenes with the demo
+    model: 5 s of cooldown after a false alarm while sitting cost 3 of 60 falls).
+    """
+    return {label: EventDefaults(alert=True, latch=True, escalate_after_s=30.0, cooldown_s=2.0)
+            if label in ALERT_LABELS else EventDefaults() for label in labels}
+
+
+class SourceModel(Strict):
+    path: str
+    sha256: str
+    architecture: str | None = None
+
+
+class BundleMetadata(Strict):
+    format: Literal["har-edge/1"] = FORMAT
+    name: str
+    labels: list[str] = Field(min_length=2)
+    mode: Mode
+    frames: int = Field(ge=1)
+    sample_fps: float = Field(gt=0)
+    input: InputSpec
+    files: dict[str, ModelFile]
+    events: dict[str, EventDefaults] = Field(default_factory=dict)
+    source_model: SourceModel
+    converter: dict = Field(default_factory=dict)
+    created: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "BundleMetadata":
+        roles = {f.role for f in self.files.values()}
+        needed = {"clip": {"clip"}, "frame": {"clip"}, "streaming": {"frame", "head"}}[self.mode]
+        if not needed <= roles:
+            raise ValueError(f"mode {self.mode!r} needs files with roles {sorted(needed)}")
+        unknown = set(self.events) - set(self.labels)
+        if unknown:
+            raise ValueError(f"event settings for unknown labels {sorted(unknown)}")
+        return self
+
+    def file_for(self, role: FileRole) -> tuple[str, ModelFile] | None:
+        for name, entry in self.files.items():
+            if entry.role == role:
+                return name, entry
+        return None
+
+
+def sha256_file(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def parse_metadata(text: str, where: str) -> BundleMetadata:
+    """Validate metadata JSON; any problem is a one-line BadInput naming `where` and the field."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadInput(f"{where}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    try:
+        return BundleMetadata.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise BadInput(f"{where}: field {field!r}: {first['msg']}") from None
+
+
+def load_bundle(directory: Path | str, verify: bool = True) -> BundleMetadata:
+    """Read and validate `har_model.json`; with `verify`, refuse files whose sha256 differs."""
+    directory = Path(directory)
+    meta_path = directory / METADATA_FILE
+    if not directory.is_dir():
+        raise BadInput(f"{directory}: not a bundle directory")
+    if not meta_path.is_file():
+        raise BadInput(f"{directory}: no {METADATA_FILE} (is this a har-convert bundle?)")
+    meta = parse_metadata(meta_path.read_text(), str(meta_path))
+    if verify:
+        for name, entry in meta.files.items():
+            path = directory / name
+            if not path.is_file():
+                raise BadInput(f"{path}: listed in {METADATA_FILE} but missing")
+            if sha256_file(path) != entry.sha256:
+                raise BadInput(f"{path}: sha256 does not match {METADATA_FILE} (corrupt or replaced file)")
+    return meta
+
+
+def write_metadata(directory: Path | str, meta: BundleMetadata) -> Path:
+    """Write `har_model.json` (pretty, stable key order) into `directory`."""
+    path = Path(directory) / METADATA_FILE
+    path.write_text(json.dumps(meta.model_dump(mode="json"), indent=2) + "\n")
+    return path
+
+
+EMBEDDED_METADATA = "har_edge"
+TFLITE_IDENTIFIER = b"TFL3"
+
+
+def read_embedded_metadata(path: Path | str) -> dict | None:
+    """The har-edge metadata embedded in a `.tflite` (entry "har_edge"), or None if it has none.
+
+    It is `har_model.json` without the per-file sha256 and size (a file cannot hold its own
+    hash), so one `.tflite` copied on its own (to an Android app, say) still says what its labels,
+    input mapping and frame rate are. Read with ai-edge-litert's flatbuffer schema: no TensorFlow.
+    """
+    from ai_edge_litert import schema_py_generated as schema
+
+    path = Path(path)
+    data = path.read_bytes()
+    if data[4:8] != TFLITE_IDENTIFIER:
+        raise BadInput(f"{path}: not a TFLite flatbuffer")
+    model = schema.Model.GetRootAs(data, 0)
+    for i in range(model.MetadataLength()):
+        entry = model.Metadata(i)
+        if entry.Name() != EMBEDDED_METADATA.encode():
+            continue
+        buffer = model.Buffers(entry.Buffer())
+        if buffer.Offset() > 1:
+            raw = data[buffer.Offset():buffer.Offset() + buffer.Size()]
+        else:
+            raw = buffer.DataAsNumpy().tobytes()
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise BadInput(f"{path}: embedded {EMBEDDED_METADATA!r} metadata is not JSON") from None
+    return None

@@ -1,0 +1,104 @@
+"""`har-convert --prune --qat-epochs` end to end on a tiny LRCN (Keras 3): the report has the
+float / pruned / qat / int8 / ptq_int8 stages with parameters and MACs per clip, the shipped
+models are the pruned ones (the comparison files stay out of the bundle), and the streaming split
+is cut from the pruned QAT model; contradictory options exit 2 before any work."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import pytest
+from convert_helpers import error_lines, har_convert, settle_batchnorm, write_sidecars
+from tiny_videos import TINY_CLASSES, write_ucf_tree
+
+from har_convert.train.zoo import build
+from har_device.core.bundle import load_bundle
+from har_device.core.litert import TFLiteModel
+
+FRAMES, SIZE, FPS = 4, 32, 8.0
+OPTIMIZED_STAGES = ("float", "pruned", "qat", "int8", "ptq_int8")
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    keras.utils.set_random_seed(0)
+    model = build("lrcn", num_classes=len(TINY_CLASSES), frames=FRAMES, size=SIZE,
+                  lstm_units=16, dropout=0.1)
+    settle_batchnorm(model)
+    path = tmp_path_factory.mktemp("model") / "lrcn.keras"
+    model.save(path)
+    write_sidecars(path, sorted(TINY_CLASSES), FRAMES, SIZE, FPS, "lrcn")
+    return path
+
+
+@pytest.fixture(scope="module")
+def optimized(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    clips = write_ucf_tree(tmp_path_factory.mktemp("clips"), clips_per_group=2,
+                           split_files=False)
+    out = model_file.parent / "bundle"
+    code, _, stderr = har_convert(model_file, "--data", clips, "--calib-samples", 4,
+                                  "--prune", "0.5", "--finetune-epochs", 1, "--qat-epochs", 1,
+                                  "--out", out)
+    assert code == 0, stderr
+    return out, json.loads((out / "report.json").read_text())
+
+
+def test_report_has_every_optimisation_stage(optimized):
+    _, report = optimized
+    stages = report["stages"]
+    assert list(stages) == ["keras", *OPTIMIZED_STAGES, "streaming_int8"]
+    for name in OPTIMIZED_STAGES:
+        for key in ("params", "macs_per_clip", "accuracy", "f1_macro", "latency_ms_p50"):
+            assert stages[name][key] is not None, (name, key)
+    for name in ("float", "pruned", "int8", "ptq_int8"):
+        assert stages[name]["size_bytes"] > 0 and stages[name]["gzip_bytes"] > 0
+    assert stages["pruned"]["params"] <= 0.5 * stages["float"]["params"]
+    assert stages["pruned"]["macs_per_clip"] <= 0.5 * stages["float"]["macs_per_clip"]
+    assert stages["pruned"]["size_bytes"] < 0.6 * stages["float"]["size_bytes"]
+    assert stages["int8"]["quantization"] == stages["ptq_int8"]["quantization"] == "full-int8"
+    assert stages["int8"]["params"] == stages["pruned"]["params"]
+    removed = report["optimization"]["prune"]["removed"]
+    assert removed["lstm"] == [16, 8] and removed["block4_conv"] == [128, 64]
+    assert report["optimization"]["finetune"]["distilled"]
+    assert report["optimization"]["qat"]["epochs"] == 1
+
+
+def test_bundle_ships_the_pruned_models_and_a_pruned_streaming_split(optimized):
+    out, _ = optimized
+    names = {path.name for path in out.iterdir()}
+    assert {"model_int8.tflite", "model_float.tflite", "frame_int8.tflite",
+            "head_int8.tflite"} <= names
+    assert not {"reference_float.tflite", "ptq_int8.tflite"} & names
+    load_bundle(out, verify=True)
+    # The frame network ends with the pruned LSTM's input projection: a FULLY_CONNECTED from the
+    # per-frame Flatten of 2x2 positions x 64 kept filters of block4 (128 before pruning) to the
+    # 4 gates of the kept units, which the head's LSTM reads.
+    frame = TFLiteModel(out / "frame_int8.tflite")
+    gates = frame.output.shape[-1]
+    weights = {tuple(int(d) for d in t["shape"]) for t in frame.interpreter.get_tensor_details()}
+    assert (gates, 2 * 2 * 64) in weights
+    assert TFLiteModel(out / "head_int8.tflite").input.shape[-1] == gates
+    assert gates % 4 == 0 and gates < 2 * 2 * 64
+
+
+def test_without_streaming_the_int8_model_is_still_the_pruned_one(model_file, tmp_path):
+    clips = write_ucf_tree(tmp_path / "clips", clips_per_group=2, split_files=False)
+    code, _, stderr = har_convert(model_file, "--data", clips, "--calib-samples", 4,
+                                  "--prune", "0.5", "--finetune-epochs", 1, "--qat-epochs", 1,
+                                  "--no-streaming", "--out", tmp_path / "bundle")
+    assert code == 0, stderr
+    stages = json.loads((tmp_path / "bundle" / "report.json").read_text())["stages"]
+    # int8 (pruned, QAT) and ptq_int8 (pruned, calibrated only) share the pruned architecture.
+    assert stages["int8"]["size_bytes"] < 1.2 * stages["ptq_int8"]["size_bytes"]
+    assert stages["int8"]["size_bytes"] < 0.6 * stages["float"]["size_bytes"] / 4
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--no-qat", "--qat-epochs", "2"], "--no-qat and --qat-epochs 2"),
+    (["--sparsity", "5:4"], "--sparsity")])
+def test_contradictory_options_exit_2(model_file, tmp_path, options, message):
+    code, _, stderr = har_convert(model_file, *options, "--out", tmp_path / "bundle")
+    assert code == 2
+    assert len(error_lines(stderr)) == 1 and message in stderr
+    assert not (tmp_path / "bundle").exists()
