@@ -128,7 +128,7 @@ def stage(report: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def measure_arch(work: Path, arch: str, bundles: dict[str, Path]) -> dict[str, Any]:
-    from har_device.bench.pipeline import pipeline_bench
+    from har_device.bench.end_to_end import pipeline_bench
 
     reports = {variant: json.loads((bundle / "report.json").read_text())
                for variant, bundle in bundles.items()}
