@@ -16,11 +16,10 @@ import sys
 from typing import Iterator
 
 VERBOSE_VARIABLES = ("HAR_EDGE_DEBUG", "HAR_EDGE_VERBOSE")
+# TensorFlow's C++ logging after start-up (the converter's worker processes too); OpenCV's own
+# WARN lines (a camera that cannot be opened); FFmpeg's, through OpenCV ("moov atom not found").
 QUIET_ENVIRONMENT = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
-    "GLOG_minloglevel": "3",
-    "ABSL_MIN_LOG_LEVEL": "3",
-    "GRPC_VERBOSITY": "ERROR",
     "OPENCV_LOG_LEVEL": "ERROR",
     "OPENCV_FFMPEG_LOGLEVEL": "-8",
 }
@@ -44,11 +43,16 @@ def quiet_third_party() -> None:
 
 
 def be_verbose() -> None:
-    """What `-v/--verbose` does: undo `quiet_third_party` for this process and its children."""
+    """What `-v/--verbose` does: undo `quiet_third_party` for this process and its children.
+    OpenCV may already be loaded (the option is read after the imports) and read its variable
+    then, so its level goes back to its default, warnings, directly."""
     os.environ["HAR_EDGE_VERBOSE"] = "1"
     for name in _set_here:
         os.environ.pop(name, None)
     _set_here.clear()
+    opencv = sys.modules.get("cv2")
+    if opencv is not None:
+        opencv.utils.logging.setLogLevel(opencv.utils.logging.LOG_LEVEL_WARNING)
 
 
 @contextlib.contextmanager
