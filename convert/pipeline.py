@@ -33,8 +33,8 @@ from har_convert.export.metadata import BundleFacts, write_bundle_metadata
 from har_convert.export.streaming import split_for_streaming
 from har_convert.optimize import Optimized, optimize, training_data
 from har_convert.quantize.calibration import calibration_set, frame_samples
-from har_convert.settings import Options
 from har_convert.quantize.tflite import Converted, convert_float, convert_int8, export_saved_model
+from har_convert.settings import Options
 from har_convert.source.facts import (Geometry, assumptions, geometry, read_train_info,
                                       resolve_labels, resolve_sample_fps)
 from har_convert.source.load import load_keras
@@ -81,14 +81,13 @@ def prepare(options: Options) -> Prepared:
     seed = int(train_info.get("seed", 0))
     evaluation = load_eval_set(options.eval_dir, options.data, labels, shape.frames, shape.size,
                                sample_fps, seed)
-    calibration, calibration_source, calibration_note = calibration_set(
+    calibration, calibration_source, calibration_notes = calibration_set(
         options.calib, options.data, shape.frames, shape.size, options.calib_samples,
         sample_fps, seed)
-    assumed = assumptions(options.model, labels, labels_source, sample_fps)
+    assumed = assumptions(options.model, labels, labels_source, sample_fps) + calibration_notes
     return Prepared(loaded, shape, labels, labels_source, sample_fps, train_info,
                     input_spec(options.model, shape, train_info), evaluation, calibration,
-                    calibration_source, out, assumed + ([calibration_note] if calibration_note
-                                                        else []))
+                    calibration_source, out, assumed)
 
 
 def bridge(prepared: Prepared, streaming: bool) -> Bridged:

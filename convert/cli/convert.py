@@ -5,8 +5,9 @@ bundle -> verify); this module is its command line: options, the final summary t
 code. Every input TensorFlow is not needed for is checked first (har_convert.source.preflight),
 and the pipeline, which imports TensorFlow, only then: bad input is refused in about a second.
 What the conversion had to assume (labels, frame rate, calibration) is one warning each, followed
-by one line listing the options that would make the bundle better. The optimisation options (--prune, --sparsity, QAT) train on the --data clips; without them
-they are skipped and the report says so in one line.
+by one line listing the options that would make the bundle better. The optimisation options
+(--prune, --sparsity, QAT) train on the --data clips; without them they are skipped and the
+report says so in one line.
 `--max-drop X` fails the command (exit 1) when an int8 stage loses more than X accuracy points
 against the float model; the bundle and its report are still written, since the conversion itself
 succeeded and the report is what the user needs to decide what to do next.

@@ -28,32 +28,38 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def calibration_set(calib: Path | None, data_dir: Path | None, frames: int, size: int, n: int,
-                    sample_fps: float | None, seed: int = 0) -> tuple[np.ndarray, str, str | None]:
+                    sample_fps: float | None,
+                    seed: int = 0) -> tuple[np.ndarray, str, list[str]]:
     """(clips float32 (<=n, frames, size, size, 3), where they came from by name, the warning
-    that says what was assumed or None). Without --calib or --data: the shipped
-    calibration_data/ when its clips fit the input (enough frames), else random pixels, which
-    convert but give int8 ranges unrelated to real footage: the warning says so."""
+    saying what was assumed when neither --calib nor --data was given)."""
     if calib is not None:
-        return load_calibration(calib, frames, size, n, sample_fps), calib.name, None
+        return load_calibration(calib, frames, size, n, sample_fps), calib.name, []
     if data_dir is not None:
         return (_from_train_split(data_dir, frames, size, n, sample_fps, seed),
-                f"{data_dir.name} (train split)", None)
+                f"{data_dir.name} (train split)", [])
+    return _assumed_calibration(frames, size, n, sample_fps, seed)
+
+
+def _assumed_calibration(frames: int, size: int, n: int, sample_fps: float | None,
+                         seed: int) -> tuple[np.ndarray, str, list[str]]:
+    """The shipped calibration_data/ when its clips fit the input (enough frames), else random
+    pixels: they convert, but give int8 ranges unrelated to real footage, and the warning says so."""
     folder = next((folder for folder in (Path.cwd() / DEFAULT_FOLDER, REPOSITORY / DEFAULT_FOLDER)
                    if folder.is_dir()), None)
-    if folder is not None:
+    if folder is None:
+        reason = f"no {DEFAULT_FOLDER}/ here or in the repository"
+    else:
         try:
             clips = load_calibration(folder, frames, size, n, sample_fps)
-        except BadInput as error:
-            reason = f"{DEFAULT_FOLDER}/ does not fit the input ({error})"
+        except BadInput:
+            reason = f"{DEFAULT_FOLDER}/ has no clip that fits the input (T={frames})"
         else:
-            return clips, DEFAULT_FOLDER, (
+            return clips, DEFAULT_FOLDER, [
                 f"calibration: int8 ranges from {DEFAULT_FOLDER}/ (synthetic people) until you "
-                "pass --calib DIR with footage like your camera's, or --data DIR")
-    else:
-        reason = f"no {DEFAULT_FOLDER}/ here or in the repository"
-    return random_clips(frames, size, n, seed), RANDOM_SOURCE, (
+                "pass --calib DIR with footage like your camera's, or --data DIR"]
+    return random_clips(frames, size, n, seed), RANDOM_SOURCE, [
         f"calibration: {reason}; int8 ranges from random pixels, so int8 accuracy may be poor "
-        "until you pass --calib DIR or --data DIR")
+        "until you pass --calib DIR or --data DIR"]
 
 
 def random_clips(frames: int, size: int, n: int, seed: int) -> np.ndarray:

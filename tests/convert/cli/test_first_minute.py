@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import pytest
 
+from har_convert.quantize.calibration import RANDOM_SOURCE, calibration_set
 from har_device.core.bundle import load_bundle
 
 BIN = Path(sys.executable).parent
@@ -105,6 +106,17 @@ def test_agent_runs_a_bundle_of_unknown_frame_rate_at_the_camera_rate(fresh_mode
     assert done.code == 0, done.stderr
     assert "every fps" in done.stderr and "6 frames" in done.stderr
     no_third_party_lines(done.stderr)
+
+
+def test_calibration_falls_back_to_random_pixels_when_calibration_data_does_not_fit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """calibration_data/ has 16-frame clips: a model taking 40 frames is calibrated on random
+    pixels, and the warning says so and names the options that fix it."""
+    monkeypatch.chdir(tmp_path)
+    clips, source, notes = calibration_set(None, None, frames=40, size=16, n=2, sample_fps=None)
+    assert clips.shape == (2, 40, 16, 16, 3) and source == RANDOM_SOURCE
+    assert len(notes) == 1 and "T=40" in notes[0] and "random pixels" in notes[0]
+    assert "--calib DIR" in notes[0]
 
 
 def corrupt_models(folder: Path, fresh_model: Path) -> dict[str, Path]:
