@@ -21,19 +21,21 @@ from har_device.core.bundle import InputSpec
 
 @dataclass(frozen=True)
 class Prepared:
-    """Every input, read and checked."""
+    """Every input, read and checked; `assumed`: one warning for each fact that had to be
+    assumed (labels, frame rate, calibration), reported, and in the bundle's report."""
 
     loaded: KerasSource
     geometry: Geometry
     labels: list[str]
     labels_source: str
-    sample_fps: float
+    sample_fps: float | None
     train_info: dict[str, Any]
     input: InputSpec
     evaluation: EvalSet | None
     calibration: np.ndarray
     calibration_source: str
     out: Path
+    assumed: list[str]
 
 
 @dataclass(frozen=True)

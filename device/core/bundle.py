@@ -100,6 +100,9 @@ def default_event_settings(labels: list[str]) -> dict[str, EventDefaults]:
 
 
 class SourceModel(Strict):
+    """The Keras model a bundle was converted from; `path` is its bare file name (a bundle is
+    copied between machines, so it never records where the model was on the converting one)."""
+
     path: str
     sha256: str
     architecture: str | None = None
@@ -111,7 +114,9 @@ class BundleMetadata(Strict):
     labels: list[str] = Field(min_length=2)
     mode: Mode
     frames: int = Field(ge=1)
-    sample_fps: float = Field(gt=0)
+    sample_fps: float | None = Field(
+        gt=0, description="the rate the model was trained at; None: unknown, the agent takes "
+                          "every camera frame")
     input: InputSpec
     files: dict[str, ModelFile]
     events: dict[str, EventDefaults] = Field(default_factory=dict)

@@ -18,6 +18,7 @@ from har_convert.train.zoo.efficientnet_lite import build_effnetlite_tcn
 from har_convert.train.zoo.lrcn import build_lrcn
 from har_convert.train.zoo.mobilenet import build_mnv2_bilstm, build_mnv2_tcn
 from har_convert.train.zoo.resnet import build_resnet34_frame, build_resnet50_frame
+from har_convert.settings import check_architecture
 from har_device.core.errors import BadInput
 
 
@@ -101,11 +102,7 @@ def build(name: str, *, num_classes: int, frames: int | None = None, size: int |
 
 def spec_for(name: str) -> ArchSpec:
     """The registry entry for `name`, or BadInput listing the known names."""
-    try:
-        return ARCHITECTURES[name]
-    except KeyError:
-        raise BadInput(f"--arch: unknown architecture {name!r}; "
-                       f"expected one of {', '.join(ARCHITECTURES)}") from None
+    return ARCHITECTURES[check_architecture(name)]
 
 
 def _check_int(field: str, value: Any, minimum: int) -> int:
