@@ -1,0 +1,103 @@
+"""The interpreter and the packages that come from apt: Python against the system's, numpy against
+apt's (picamera2's extensions are built for apt's numpy major), picamera2 itself."""
+from __future__ import annotations
+
+import importlib.util
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from har_device.doctor.report import Result, Status, Target
+from har_device.sources.picamera import (NUMPY_FIX, Picamera2Unavailable, import_picamera2,
+                                         picamera2_version)
+
+VENV_FIX = "python3 -m venv --system-site-packages .venv-device (with the system's /usr/bin/python3)"
+PI_MODEL = Path("/proc/device-tree/model")
+
+
+def _needs_system_packages(target: Target) -> bool:
+    """picamera2 and Jetson's GStreamer OpenCV exist only as apt packages."""
+    source = target.source or ""
+    return source.startswith(("picamera2", "csi:"))
+
+
+def _system_python_version(path: Path) -> str | None:
+    try:
+        done = subprocess.run([str(path), "-c", "import platform; print(platform.python_version())"],
+                              capture_output=True, text=True, timeout=20)
+    except OSError:
+        return None
+    return done.stdout.strip() or None
+
+
+def python_version(target: Target) -> Result:
+    """This Python against the system's: apt's packages are built for the system's minor version."""
+    here = platform.python_version()
+    system = _system_python_version(target.system.system_python)
+    needed = _needs_system_packages(target)
+    if system is None:
+        return Result("python", Status.OK, f"{here} (no system Python at "
+                                           f"{target.system.system_python})")
+    same = system.split(".")[:2] == here.split(".")[:2]
+    if same and target.system.sees_system_packages:
+        return Result("python", Status.OK, f"{here}, sees apt's packages (system {system})")
+    if not same:
+        status = Status.FAIL if needed else Status.OK
+        return Result("python", status, f"{here}; apt's packages are for the system's {system}",
+                      f"make the venv with /usr/bin/python3: {VENV_FIX}" if needed else "")
+    status = Status.FAIL if needed else Status.OK
+    return Result("python", status, f"{here} (system {system}); this venv does not see apt's "
+                                    "packages", VENV_FIX if needed else "")
+
+
+def _numpy_in(paths: list[str]) -> tuple[str, Path] | None:
+    """Version and folder of the first numpy on `paths`, as an import would find it."""
+    for path in paths:
+        for dist in metadata.distributions(name="numpy", path=[path]):
+            return dist.version, Path(path)
+    return None
+
+
+def numpy_version(target: Target) -> Result:
+    """The venv's numpy against apt's: extensions built for numpy 1.x fail under 2.x and back."""
+    system = target.system
+    ours = _numpy_in(list(system.sys_path))
+    apt = _numpy_in([str(system.dist_packages)])
+    if ours is None:
+        return Result("numpy", Status.FAIL, "numpy is not importable", "pip install -e '.[device]'")
+    version, where = ours
+    if apt is None:
+        return Result("numpy", Status.OK, f"{version} (no numpy from apt)")
+    if where == system.dist_packages:
+        return Result("numpy", Status.OK, f"{version}, apt's own")
+    apt_major, our_major = int(apt[0].split(".")[0]), int(version.split(".")[0])
+    seen = system.sees_system_packages
+    if apt_major != our_major and seen:
+        return Result("numpy", Status.FAIL,
+                      f"{version} in {where} hides apt's {apt[0]}: apt's extensions (picamera2's "
+                      "simplejpeg) will not import", NUMPY_FIX[apt_major])
+    note = "" if seen else "; this venv does not use apt's packages"
+    return Result("numpy", Status.OK, f"{version} (apt's: {apt[0]}{note})")
+
+
+def _is_raspberry_pi() -> bool:
+    try:
+        return "Raspberry Pi" in PI_MODEL.read_text(errors="replace")
+    except OSError:
+        return False
+
+
+def picamera2(target: Target) -> Result:
+    """picamera2 imports: skipped where there is none and none is needed (not a Pi)."""
+    wanted = (target.source or "").startswith("picamera2")
+    if importlib.util.find_spec("picamera2") is None and not wanted:
+        if _is_raspberry_pi():
+            return Result("picamera2", Status.WARN, "not installed (needed for the Pi camera)",
+                          f"sudo apt install python3-picamera2; {VENV_FIX}")
+        return Result("picamera2", Status.SKIP, "not installed, not a Raspberry Pi")
+    try:
+        import_picamera2()
+    except Picamera2Unavailable as error:
+        return Result("picamera2", Status.FAIL, error.cause, error.fix)
+    return Result("picamera2", Status.OK, f"imports ({picamera2_version()})")
