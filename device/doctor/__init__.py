@@ -1,6 +1,7 @@
 """`har-agent doctor`: whether this machine can run the agent, one check per row, each with its fix.
 
-One module per group of checks: `python` (the interpreter, numpy against apt's, picamera2),
+One module per group of checks: `python` (the interpreter, numpy against apt's, OpenCV and its
+GStreamer, picamera2),
 `camera` (V4L2 nodes, libcamera), `model` (LiteRT with XNNPACK, the bundle's hashes), `broker`
 (MQTT with the config's credentials and TLS), `host` (disk, throttling, temperature, the systemd
 unit); `report` holds the result types and the `System` paths the checks read, which the tests

@@ -7,13 +7,13 @@ from har_device.doctor.broker import mqtt_broker
 from har_device.doctor.camera import cameras
 from har_device.doctor.host import disk_space, systemd_unit, temperature, throttling
 from har_device.doctor.model import bundle_hashes, litert_xnnpack
-from har_device.doctor.python import numpy_version, picamera2, python_version
+from har_device.doctor.python import numpy_version, opencv, picamera2, python_version
 from har_device.doctor.report import Result, Status, Target
 
 Check = Callable[[Target], Result]
-CHECKS: tuple[Check, ...] = (python_version, numpy_version, picamera2, cameras, litert_xnnpack,
-                             bundle_hashes, mqtt_broker, disk_space, throttling, temperature,
-                             systemd_unit)
+CHECKS: tuple[Check, ...] = (python_version, numpy_version, opencv, picamera2, cameras,
+                             litert_xnnpack, bundle_hashes, mqtt_broker, disk_space, throttling,
+                             temperature, systemd_unit)
 
 
 def run_checks(target: Target, checks: tuple[Check, ...] = CHECKS) -> list[Result]:

@@ -101,3 +101,31 @@ def picamera2(target: Target) -> Result:
     except Picamera2Unavailable as error:
         return Result("picamera2", Status.FAIL, error.cause, error.fix)
     return Result("picamera2", Status.OK, f"imports ({picamera2_version()})")
+
+
+def has_gstreamer(build_information: str) -> bool:
+    """Whether OpenCV's build information says it was built with GStreamer."""
+    line = next((line for line in build_information.splitlines()
+                 if line.strip().startswith("GStreamer:")), "")
+    return "YES" in line
+
+
+def opencv(target: Target) -> Result:
+    """OpenCV imports, and has GStreamer where the source is a pipeline (Jetson CSI): pip's wheels
+    are built without it, so one in the venv shadows a Jetson's system OpenCV and loses the camera."""
+    try:
+        import cv2
+    except Exception as error:  # noqa: BLE001 - a system package can fail in any way
+        return Result("opencv", Status.FAIL, f"cv2 does not import ({type(error).__name__}: "
+                                             f"{str(error).strip().splitlines()[0]})",
+                      "pip install -e '.[device]'; on a Jetson: the system's OpenCV in a venv with "
+                      "--system-site-packages and -e '.[device-base]'")
+    where = Path(cv2.__file__).parent.parent
+    gstreamer = has_gstreamer(cv2.getBuildInformation())
+    source = target.source or ""
+    found = f"{cv2.__version__} from {where}, GStreamer {'yes' if gstreamer else 'no'}"
+    if not gstreamer and (source.startswith("csi:") or " ! " in source):
+        return Result("opencv", Status.FAIL, f"{found}: source {source!r} needs GStreamer",
+                      "pip uninstall -y opencv-python-headless (it shadows the system's OpenCV); "
+                      "reinstall with -c constraints/jetpack6.txt -e '.[device-base]'")
+    return Result("opencv", Status.OK, found)

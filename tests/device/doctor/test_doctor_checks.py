@@ -21,7 +21,8 @@ from har_device.doctor.broker import mqtt_broker
 from har_device.doctor.camera import cameras
 from har_device.doctor.host import disk_space, temperature, throttling
 from har_device.doctor.model import bundle_hashes, litert_xnnpack
-from har_device.doctor.python import numpy_version, picamera2, python_version
+from har_device.doctor.python import (has_gstreamer, numpy_version, opencv, picamera2,
+                                       python_version)
 from har_device.testing.broker import free_port
 
 TINY = Path(__file__).parents[2] / "fixtures" / "tiny_bundle"
@@ -77,6 +78,17 @@ def test_python_of_another_minor_than_the_system_fails_only_for_apt_cameras(tmp_
         assert result.status is status, result
         assert "3.13.5" in result.found
     assert "/usr/bin/python3" in python_version(Target(None, "picamera2", system)).fix
+
+
+def test_opencv_without_gstreamer_fails_only_for_a_pipeline_source() -> None:
+    import cv2
+
+    if has_gstreamer(cv2.getBuildInformation()):
+        pytest.skip("this OpenCV has GStreamer")
+    csi = opencv(Target(None, "csi:0"))
+    assert csi.status is Status.FAIL and "GStreamer no" in csi.found
+    assert "pip uninstall -y opencv-python-headless" in csi.fix and "device-base" in csi.fix
+    assert opencv(Target(None, "synthetic:")).status is Status.OK
 
 
 @pytest.fixture

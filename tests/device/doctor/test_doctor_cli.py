@@ -53,7 +53,7 @@ def test_a_healthy_setup_exits_0_with_every_check_in_the_table() -> None:
     result = agent("doctor", "--bundle", str(TINY), "--source", "synthetic:")
     assert result.returncode == 0, result.stdout + result.stderr
     checks = [line.split()[0] for line in result.stdout.splitlines()[2:]]
-    assert checks == ["python", "numpy", "picamera2", "camera", "litert", "bundle", "mqtt",
+    assert checks == ["python", "numpy", "opencv", "picamera2", "camera", "litert", "bundle", "mqtt",
                       "disk", "throttling", "temperature", "service"]
     assert "FAIL" not in result.stdout and "XNNPACK" in row(result.stdout, "litert")
 
