@@ -12,7 +12,7 @@ from har_device.doctor.report import Result, Status, Target
 from har_device.sources.picamera import (NUMPY_FIX, Picamera2Unavailable, import_picamera2,
                                          picamera2_version)
 
-VENV_FIX = "python3 -m venv --system-site-packages .venv-device (with the system's /usr/bin/python3)"
+VENV_FIX = "/usr/bin/python3 -m venv --system-site-packages .venv-device, then install again"
 PI_MODEL = Path("/proc/device-tree/model")
 
 
@@ -42,13 +42,9 @@ def python_version(target: Target) -> Result:
     same = system.split(".")[:2] == here.split(".")[:2]
     if same and target.system.sees_system_packages:
         return Result("python", Status.OK, f"{here}, sees apt's packages (system {system})")
-    if not same:
-        status = Status.FAIL if needed else Status.OK
-        return Result("python", status, f"{here}; apt's packages are for the system's {system}",
-                      f"make the venv with /usr/bin/python3: {VENV_FIX}" if needed else "")
-    status = Status.FAIL if needed else Status.OK
-    return Result("python", status, f"{here} (system {system}); this venv does not see apt's "
-                                    "packages", VENV_FIX if needed else "")
+    why = "this venv does not see apt's packages" if same else "apt's packages are for that one"
+    return Result("python", Status.FAIL if needed else Status.OK,
+                  f"{here} (system {system}); {why}", VENV_FIX if needed else "")
 
 
 def _numpy_in(paths: list[str]) -> tuple[str, Path] | None:

@@ -6,6 +6,7 @@ Debian 12's own Python (3.11.2, the Python of Raspberry Pi OS Bookworm) with apt
 numpy 1.x, as simplejpeg is. Two real venvs with --system-site-packages: one installed with the
 README's Bookworm command as written (then the agent runs on a rendered video), one with the plain
 extra, where the import must break — so the README cannot drift back to the plain command.
+`har-agent doctor` in each venv reads apt's real numpy: OK in the first, FAIL in the second.
 Installs from pip's cache take about 20 s each.
 """
 from __future__ import annotations
@@ -82,6 +83,15 @@ def probe(bin_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(bin_dir / "python"), "-c", PROBE], capture_output=True, text=True)
 
 
+def run_doctor(bin_dir: Path, video: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(bin_dir / "har-agent"), "doctor", "--bundle", str(TINY),
+                           "--source", str(video)], capture_output=True, text=True, timeout=120)
+
+
+def row(table: str, check: str) -> str:
+    return next(line for line in table.splitlines() if line.startswith(f"{check} "))
+
+
 def test_readme_bookworm_install_keeps_apt_extensions_and_runs_the_agent(
         debian_python: Path, tmp_path: Path) -> None:
     bin_dir = venv_with(debian_python, tmp_path / "bookworm", bookworm_command())
@@ -96,6 +106,10 @@ def test_readme_bookworm_install_keeps_apt_extensions_and_runs_the_agent(
                          timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "10 frames in" in run.stderr
+    doctor = run_doctor(bin_dir, video)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "sees apt's packages" in row(doctor.stdout, "python")
+    assert "(apt's: 1." in row(doctor.stdout, "numpy") and " OK " in row(doctor.stdout, "numpy")
 
 
 def test_plain_device_extra_breaks_apt_extensions(debian_python: Path, tmp_path: Path) -> None:
@@ -103,3 +117,6 @@ def test_plain_device_extra_breaks_apt_extensions(debian_python: Path, tmp_path:
     broken = probe(bin_dir)
     assert broken.returncode != 0
     assert "numpy.core.multiarray failed to import" in broken.stderr, broken.stderr[-2000:]
+    doctor = run_doctor(bin_dir, tmp_path / "no-such-clip.mp4")
+    assert doctor.returncode == 1
+    assert " FAIL " in row(doctor.stdout, "numpy") and "constraints/bookworm.txt" in doctor.stdout

@@ -16,10 +16,10 @@ import pytest
 from mqtt_broker import private_broker, tls_files
 
 from har_device.config.schema import load_config
-from har_device.doctor import Status, System, Target
+from har_device.doctor import Status, System, Target, run_checks
 from har_device.doctor.broker import mqtt_broker
 from har_device.doctor.camera import cameras
-from har_device.doctor.host import disk_space, temperature, throttling
+from har_device.doctor.host import disk_space, systemd_unit, temperature, throttling
 from har_device.doctor.model import bundle_hashes, litert_xnnpack
 from har_device.doctor.python import (has_gstreamer, numpy_version, opencv, picamera2,
                                        python_version)
@@ -216,3 +216,34 @@ def test_temperature(tmp_path, millidegrees: int, status: Status) -> None:
     (zone / "temp").write_text(f"{millidegrees}\n")
     assert temperature(Target(None, None, System(thermal=tmp_path / "thermal"))).status is status
     assert temperature(Target(None, None, System(thermal=tmp_path))).status is Status.SKIP
+
+
+def fake_systemctl(folder: Path, active: str, enabled: str, monkeypatch) -> None:
+    """A stand-in for systemctl (systemd is not PID 1 in a test container), answering
+    `is-active`/`is-enabled` as systemd does."""
+    folder.mkdir(exist_ok=True)
+    (folder / "systemctl").write_text(
+        f'#!/bin/sh\ncase "$1" in is-active) echo {active};; is-enabled) echo {enabled};; esac\n')
+    (folder / "systemctl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+
+@pytest.mark.parametrize("active, enabled, status", [
+    ("inactive", "not-found", Status.SKIP), ("failed", "enabled", Status.FAIL),
+    ("inactive", "disabled", Status.WARN), ("active", "enabled", Status.OK)])
+def test_systemd_unit_states(tmp_path, monkeypatch, active: str, enabled: str,
+                             status: Status) -> None:
+    fake_systemctl(tmp_path / "bin", active, enabled, monkeypatch)
+    (tmp_path / "run-systemd").mkdir()
+    result = systemd_unit(Target(None, None, System(systemd_run=tmp_path / "run-systemd")))
+    assert result.status is status, result
+    assert systemd_unit(Target(None, None, System(systemd_run=tmp_path / "no"))).status is Status.SKIP
+
+
+def test_a_check_that_crashes_is_a_failed_row_and_the_others_still_run() -> None:
+    def broken(target: Target) -> None:
+        raise KeyError("oops")
+
+    results = run_checks(Target(None), (broken, litert_xnnpack))
+    assert [r.status for r in results] == [Status.FAIL, Status.OK]
+    assert "KeyError" in results[0].found
