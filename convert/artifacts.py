@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import tf_keras
 
+from har_convert.data.eval_set import EvalSet
 from har_convert.export.streaming import StreamingSplit
 from har_convert.source.facts import Geometry
 from har_convert.source.load import KerasSource
-from har_convert.data.eval_set import EvalSet
 from har_device.core.bundle import InputSpec
 
 

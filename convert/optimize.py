@@ -29,6 +29,7 @@ from har_convert.settings import DEFAULT_QAT_EPOCHS, OptimizeSettings, parse_spa
 from har_convert.train.finetune import FinetuneConfig, FinetuneResult, finetune
 from har_device.core.errors import BadInput
 
+
 @dataclass(frozen=True)
 class Optimized:
     """reference: the bridged model the stages started from; float_model: the float model they

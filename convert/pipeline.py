@@ -28,6 +28,7 @@ from tqdm import tqdm
 import har_convert
 from har_convert.artifacts import Bridged, Prepared
 from har_convert.bridge.rebuild import Bridge
+from har_convert.data.eval_set import load_eval_set
 from har_convert.export.files import BY_NAME, ORDER, Bundle
 from har_convert.export.metadata import BundleFacts, write_bundle_metadata
 from har_convert.export.streaming import split_for_streaming
@@ -39,13 +40,13 @@ from har_convert.source.facts import (Geometry, assumptions, geometry, read_trai
                                       resolve_labels, resolve_sample_fps)
 from har_convert.source.load import load_keras
 from har_convert.source.preflight import output_dir
-from har_convert.data.eval_set import load_eval_set
 from har_convert.verify.report import write_report
 from har_convert.verify.stages import verify
 from har_device.core.atomic import atomic_dir
 from har_device.core.bundle import InputSpec, SourceModel
 from har_device.core.errors import BadInput
 from har_device.core.litert import TFLiteModel
+
 
 def run(options: Options) -> dict[str, Any]:
     """Convert one model into a bundle directory; returns the report written into it."""

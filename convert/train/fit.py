@@ -30,9 +30,9 @@ from tqdm import tqdm
 
 from har_convert.data import ClipSet, Dataset, stratified_group_split
 from har_convert.data.batches import fixed_batches, frames_of, training_dataset
-from har_convert.train.zoo import build, clip_scores, fold_time, spec_for
-from har_convert.train.metrics import classification_report
 from har_convert.settings import TrainConfig
+from har_convert.train.metrics import classification_report
+from har_convert.train.zoo import build, clip_scores, fold_time, spec_for
 
 MIN_GROUPS_TO_CARVE = 3
 VALIDATION_BATCH = 32

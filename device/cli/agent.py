@@ -1,4 +1,5 @@
-"""The `har-agent` command: `run`, `check-config`, `alerts`, `install-service`, `uninstall-service`."""
+"""The `har-agent` command: `run`, `check-config`, `doctor`, `alerts`, `install-service`,
+`uninstall-service`."""
 from __future__ import annotations
 
 import logging
@@ -10,11 +11,12 @@ from typing import Any
 import click
 from tabulate import tabulate
 
+import har_device
 from har_device.agent.latency import STAGES
 from har_device.agent.loop import Agent, RunSummary, open_model
 from har_device.cli.alerts import alerts
 from har_device.cli.console import ConsoleSink
-import har_device
+from har_device.cli.doctor import doctor
 from har_device.cli.entry import common_options, run_cli
 from har_device.cli.mqtt_options import mqtt_run_options
 from har_device.cli.service import install_service, uninstall_service
@@ -102,6 +104,7 @@ def check_config(config_path: Path, bundle: Path | None) -> None:
     click.echo(f"{config_path}: OK (model {model.name}, labels {', '.join(model.labels)})")
 
 
+cli.add_command(doctor)
 cli.add_command(install_service)
 cli.add_command(uninstall_service)
 cli.add_command(alerts)

@@ -12,13 +12,13 @@ from typing import Any, Callable, Literal
 
 import keras
 
+from har_convert.settings import check_architecture
 from har_convert.train.zoo.attention import build_cnn_lstm_attention
 from har_convert.train.zoo.convlstm import build_convlstm
 from har_convert.train.zoo.efficientnet_lite import build_effnetlite_tcn
 from har_convert.train.zoo.lrcn import build_lrcn
 from har_convert.train.zoo.mobilenet import build_mnv2_bilstm, build_mnv2_tcn
 from har_convert.train.zoo.resnet import build_resnet34_frame, build_resnet50_frame
-from har_convert.settings import check_architecture
 from har_device.core.errors import BadInput
 
 
