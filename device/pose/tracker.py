@@ -90,9 +90,10 @@ class PoseStage:
 
     @classmethod
     def load(cls, models_dir: Path | None = None, threads: int | None = None, **options) -> "PoseStage":
-        """Both models from the cache (verified), or `BadInput` naming the fetch command."""
-        return cls(PoseDetector(verified_path(DETECTOR, models_dir), threads),
-                   LandmarkModel(verified_path(LANDMARKS, models_dir), threads), **options)
+        """Both models from the cache, or `BadInput` naming the fetch command; both are verified
+        before either is loaded, so a bad one costs one line and no LiteRT log."""
+        detector, landmarks = (verified_path(model, models_dir) for model in (DETECTOR, LANDMARKS))
+        return cls(PoseDetector(detector, threads), LandmarkModel(landmarks, threads), **options)
 
     def reset(self) -> None:
         self._region = None

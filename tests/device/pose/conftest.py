@@ -2,6 +2,7 @@
 and har-synth scenes rendered in-process."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -33,3 +34,9 @@ def scene_frames(script: str, size: int, fps: float, seed: int,
     """(frames (F, H, W, 3) BGR, the figure's pixel boxes (F, 4)) of a har-synth scene."""
     scene, _ = plan_script(script, fps, size, seed, view)
     return scene.render(), scene.boxes()
+
+
+@pytest.fixture(scope="session")
+def har_pose() -> str:
+    beside = Path(sys.executable).with_name("har-pose")
+    return str(beside) if beside.exists() else "har-pose"
