@@ -1,16 +1,18 @@
 """The pose stage: detector when needed, landmarks every frame, the next region from this frame's
 landmarks, smoothing.
 
-Tracking follows MediaPipe's video mode (the region of frame n+1 comes from frame n's auxiliary
-landmarks, so it inherits their rotation), with two additions for a person who falls: when the
-landmarks lose the person, the detector is tried on the same frame upright and then turned by ±90°
-(the turn nearest the last tracked rotation first), because the detector keys on an upright face
-and misses a body lying on the floor. Before the detector, for `recover_s` after the person was last
-seen, the landmark model gets the last region enlarged 1.5× at its own rotation and turned to lying
-on the side it was turning to: a fall moves the body out of its region within one frame at 8 fps,
-and measured on har-synth falls this wider look finds it where the detector finds nothing. The
-detector also runs every `redetect_s` seconds so a region that drifted onto the background is
-replaced.
+Tracking follows MediaPipe's video mode: the region of frame n+1 comes from frame n's auxiliary
+landmarks (so it inherits their rotation), and when the landmarks lose the person the upright
+detector looks for them on the same frame. Three additions keep a person who falls, because the
+detector keys on an upright face and misses a body on the floor:
+- for `recover_s` after the person was last seen, the landmark model looks again in the last region
+  enlarged 1.5× at its own rotation (before the upright detector, which it saves), and after the
+  detector failed, turned to lying on the side it was turning to (a fall takes the body out of its
+  region within one frame at 8 fps);
+- then the detector runs on the frame turned by ±90° (every frame just after a loss, otherwise once
+  a second);
+- a fit whose next region grows or shrinks by more than MAX_GROWTH counts as a loss.
+The detector also runs every `redetect_s` seconds so a region that drifted off the person is replaced.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -32,7 +35,9 @@ MIN_PRESENCE = 0.5
 REDETECT_S = 10.0
 RECOVER_S = 1.0
 RECOVER_SCALE = 1.5
-MAX_GROWTH = 1.4
+MAX_GROWTH = 1.3
+TURNED_EVERY_S = 1.0
+MAX_REGION = 4.0
 QUARTER = math.pi / 2
 
 
@@ -55,13 +60,14 @@ class PoseResult:
         return self.points is not None
 
 
-def plausible(region: Region, found: Landmarks) -> bool:
-    """Whether the region these landmarks place for the next frame is within MAX_GROWTH of the last
-    tracked one: a body does not change size that fast, while a tracker that lost it does (seen
-    on har-synth: a person sitting up from the floor blew the region up 4× in four frames, the
-    presence score staying above 0.5)."""
+def plausible(region: Region, found: Landmarks, frame_side: int) -> bool:
+    """Whether the region these landmarks place for the next frame is within MAX_GROWTH of the one
+    they were found in and at most MAX_REGION frame sides wide. On a body it fits, the model places
+    0.88-1.05 of its region (measured on har-synth scenes) and a portrait's region is 3.2 frame
+    sides (grace_hopper); fits gone wrong grew it 1.4-1.5× per frame (a person sitting up from the
+    floor, presence above 0.5) or settled on a 4.7-frame-wide region of background."""
     side = from_keypoints(found.aux[0], found.aux[1]).width
-    return region.width / MAX_GROWTH <= side <= region.width * MAX_GROWTH
+    return region.width / MAX_GROWTH <= side <= min(region.width * MAX_GROWTH, MAX_REGION * frame_side)
 
 
 @dataclass
@@ -86,6 +92,7 @@ class PoseStage:
     _region: Region | None = None
     _last_region: Region | None = None
     _last_seen_t: float = -math.inf
+    _last_turned_t: float = -math.inf
     _last_detect_t: float = -math.inf
 
     @classmethod
@@ -98,7 +105,7 @@ class PoseStage:
     def reset(self) -> None:
         self._region = None
         self._last_region = None
-        self._last_seen_t = -math.inf
+        self._last_seen_t = self._last_turned_t = -math.inf
         self._last_detect_t = -math.inf
         self.smoother.reset()
 
@@ -107,21 +114,21 @@ class PoseStage:
         start = time.perf_counter()
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         clock = _Clock()
-        found = self._track(rgb, t, clock)
+        found, recovered = self._track(rgb, t, clock), False
         if found is None:
             self.smoother.reset()
-            found = self._recover(rgb, t, clock) if self.keep_lying else None
-        if found is None:
-            found = self._search(rgb, t, clock)
-        points = self._accept(found, t)
+            found, recovered = self._refind(rgb, t, clock)
+        points = self._accept(found, t, recovered)
         return PoseResult(points, found.presence if found else 0.0, found.region if found else None,
                           clock.detector_runs, clock.detector_ms, clock.landmark_ms,
                           (time.perf_counter() - start) * 1000)
 
     def _landmarks(self, rgb: np.ndarray, region: Region, clock: _Clock) -> Landmarks | None:
+        """The person in `region`, if the model is sure enough and the fit is plausible."""
         found = self.landmarks.run(rgb, region)
         clock.landmark_ms += self.landmarks.invoke_ms
-        return found if found.presence >= self.min_presence else None
+        sure = found.presence >= self.min_presence
+        return found if sure and plausible(region, found, max(rgb.shape[:2])) else None
 
     def _detect(self, rgb: np.ndarray, rotation: float, t: float, clock: _Clock) -> Region | None:
         detections = self.detector.detect(rgb, rotation)
@@ -137,43 +144,71 @@ class PoseStage:
         region = self._region
         if self.redetect_s is not None and t - self._last_detect_t >= self.redetect_s:
             region = self._detect(rgb, 0.0, t, clock) or region
-        found = self._landmarks(rgb, region, clock)
-        return found if found is not None and plausible(self._region, found) else None
+        return self._landmarks(rgb, region, clock)
 
-    def _recover(self, rgb: np.ndarray, t: float, clock: _Clock) -> Landmarks | None:
-        """The last region, enlarged, as it was and turned to lying, shortly after a loss."""
+    def _refind(self, rgb: np.ndarray, t: float, clock: _Clock) -> tuple[Landmarks | None, bool]:
+        """The person lost by tracking (or not yet found), and whether a recovery found them."""
+        if not self.keep_lying:
+            return self._search(rgb, t, clock, (0.0,)), False
+        found = self._recover(rgb, t, clock, turn=False)
+        if found is not None:
+            return found, True
+        found = self._search(rgb, t, clock, (0.0,))
+        if found is not None:
+            return found, False
+        found = self._recover(rgb, t, clock, turn=True)
+        if found is not None:
+            return found, True
+        if not self._turned_search_due(t):
+            return None, False
+        self._last_turned_t = t
+        return self._search(rgb, t, clock, self._turns()), False
+
+    def _recover(self, rgb: np.ndarray, t: float, clock: _Clock, turn: bool) -> Landmarks | None:
+        """Shortly after a loss, the last region enlarged, as it was or turned to lying; what it
+        finds places a region of the right size, where the landmarks are read again (a body small
+        in an enlarged region is read less precisely)."""
         last = self._last_region
         if last is None or t - self._last_seen_t > self.recover_s:
             return None
         wide = replace(last, width=last.width * RECOVER_SCALE, height=last.height * RECOVER_SCALE)
-        for region in (wide, replace(wide, rotation=math.copysign(QUARTER, last.rotation))):
-            found = self._landmarks(rgb, region, clock)
-            if found is not None and plausible(last, found):
-                return found
-        return None
+        if turn:
+            wide = replace(wide, rotation=math.copysign(QUARTER, last.rotation))
+        found = self._landmarks(rgb, wide, clock)
+        if found is None:
+            return None
+        return self._landmarks(rgb, from_keypoints(found.aux[0], found.aux[1]), clock) or found
+
+    def _turned_search_due(self, t: float) -> bool:
+        """Every frame just after a loss; otherwise once per TURNED_EVERY_S, so an empty room costs
+        one detector run per frame, as in MediaPipe, rather than three."""
+        return t - self._last_seen_t <= self.recover_s or t - self._last_turned_t >= TURNED_EVERY_S
 
     def _turns(self) -> list[float]:
-        if not self.keep_lying:
-            return [0.0]
+        """±90°, the one nearest the last tracked rotation first."""
         last = self._last_region.rotation if self._last_region is not None else 0.0
-        return [0.0] + sorted((QUARTER, -QUARTER), key=lambda turn: abs(turn - last))
+        return sorted((QUARTER, -QUARTER), key=lambda turn: abs(turn - last))
 
-    def _search(self, rgb: np.ndarray, t: float, clock: _Clock) -> Landmarks | None:
-        """The detector upright, then turned, until the landmark model confirms a person."""
-        for turn in self._turns():
+    def _search(self, rgb: np.ndarray, t: float, clock: _Clock, turns: Sequence[float]) -> Landmarks | None:
+        """The detector on the frame turned by each of `turns` until the landmark model confirms."""
+        for turn in turns:
             region = self._detect(rgb, turn, t, clock)
             found = self._landmarks(rgb, region, clock) if region is not None else None
             if found is not None:
                 return found
         return None
 
-    def _accept(self, found: Landmarks | None, t: float) -> np.ndarray | None:
+    def _accept(self, found: Landmarks | None, t: float, recovered: bool) -> np.ndarray | None:
         """Smooth the landmarks and place the next region, or forget the person. The filters start
-        afresh whenever tracking failed, as MediaPipe's do after a loss: a re-found body has moved."""
+        afresh whenever tracking failed, as MediaPipe's do after a loss: a re-found body has moved.
+        A recovered region does not become the anchor of the next recovery, so repeated recoveries
+        cannot enlarge the region 1.5× per frame."""
         if found is None:
             self._region = None
             return None
         points, aux = self.smoother(found.points, found.aux, t) if self.smooth else (found.points, found.aux)
-        self._region = self._last_region = from_keypoints(aux[0], aux[1])
+        self._region = from_keypoints(aux[0], aux[1])
+        if not recovered:
+            self._last_region = self._region
         self._last_seen_t = t
         return points
