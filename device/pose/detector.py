@@ -48,12 +48,15 @@ def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray,
     return scores[keep], boxes, keypoints
 
 
+def _area(boxes: np.ndarray) -> np.ndarray:
+    return np.prod(np.clip(boxes[..., 2:] - boxes[..., :2], 0, None), axis=-1)
+
+
 def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     low = np.maximum(box[:2], others[:, :2])
     high = np.minimum(box[2:], others[:, 2:])
     inter = np.prod(np.clip(high - low, 0, None), axis=1)
-    area = lambda b: np.prod(np.clip(b[..., 2:] - b[..., :2], 0, None), axis=-1)  # noqa: E731
-    union = area(box) + area(others) - inter
+    union = _area(box) + _area(others) - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 

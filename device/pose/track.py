@@ -32,17 +32,20 @@ def row(index: int, t: float, result: PoseResult) -> list[str]:
             f"{result.detector_ms:.2f}", f"{result.landmark_ms:.2f}", str(result.detector_runs)]
 
 
-def _frames(stage: PoseStage, source: Source, writer: csv.writer, counts: list[int],
-            limit: int | None) -> Iterator[np.ndarray]:
-    """Run the stage on each frame, write its row, and yield the frame with the pose drawn."""
-    for frame in source.frames(threading.Event()):
-        if limit is not None and frame.index >= limit:
-            return
-        result = stage.process(frame.image, frame.stream_s)
-        writer.writerow(row(frame.index, frame.stream_s, result))
-        counts[0] += 1
-        counts[1] += int(result.person)
-        yield draw_pose(frame.image, result.points, result.region)
+def _results(stage: PoseStage, source: Source, writer: csv.writer, counts: list[int],
+             limit: int | None) -> Iterator[tuple[np.ndarray, PoseResult]]:
+    """Run the stage on each frame and write its row; ^C ends a camera's stream like its end."""
+    try:
+        for frame in source.frames(threading.Event()):
+            if limit is not None and frame.index >= limit:
+                return
+            result = stage.process(frame.image, frame.stream_s)
+            writer.writerow(row(frame.index, frame.stream_s, result))
+            counts[0] += 1
+            counts[1] += int(result.person)
+            yield frame.image, result
+    except KeyboardInterrupt:
+        return
 
 
 def track(stage: PoseStage, source: Source, out: Path, preview: Path | None = None,
@@ -50,15 +53,17 @@ def track(stage: PoseStage, source: Source, out: Path, preview: Path | None = No
     """Write OUT (and the PREVIEW mp4 at the source's rate) and close the source; returns (frames,
     frames with a person)."""
     counts = [0, 0]
+    out.parent.mkdir(parents=True, exist_ok=True)
     try:
         with atomic_path(out) as tmp, tmp.open("w", newline="") as stream:
             writer = csv.writer(stream)
             writer.writerow(header())
-            drawn = _frames(stage, source, writer, counts, limit)
+            results = _results(stage, source, writer, counts, limit)
             if preview is None:
-                for _ in drawn:
+                for _ in results:
                     pass
             else:
+                drawn = (draw_pose(image, result.points, result.region) for image, result in results)
                 write_video(preview, drawn, getattr(source, "fps", None) or PREVIEW_FPS)
     finally:
         source.close()
