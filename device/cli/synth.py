@@ -14,6 +14,7 @@ from har_device.core.atomic import write_text_atomic
 from har_device.core.errors import BadInput
 from har_device.core.video import write_video
 from har_device.synth.actions import LABELS
+from har_device.synth.camera import View
 from har_device.synth.dataset import DEFAULT_CONTEXT, make_spec, write_dataset
 from har_device.synth.script import format_script, parse_script, plan_script
 
@@ -67,21 +68,41 @@ def dataset(directory: Path, clips_per_class: int, frames: int, fps: float, size
 @click.option("--script", "script_text", default=DEFAULT_SCRIPT, show_default=True,
               help="label:seconds,... with labels from " + ", ".join(LABELS) + ".")
 @_common
-def video(out: Path, script_text: str, fps: float, size: int, seed: int) -> None:
+@click.option("--camera-height", type=float, default=None,
+              help="Film from a camera this many metres above the floor (person 1.7 m, 3.5 m away) "
+                   "[default: straight on, no perspective].")
+@click.option("--camera-tilt", type=float, default=0.0, show_default=True,
+              help="With --camera-height: degrees the camera looks down.")
+def video(out: Path, script_text: str, fps: float, size: int, seed: int, camera_height: float | None,
+          camera_tilt: float) -> None:
     """One continuous scene as OUT.mp4 plus its timeline OUT.json."""
     if out.suffix.lower() != ".mp4":
         raise BadInput(f"{out}: expected an output name ending in .mp4")
     if seed < 0:
         raise BadInput(f"seed: expected a non-negative integer, got {seed}")
     segments = parse_script(script_text)
-    scene, events = plan_script(segments, fps, size, seed)
+    scene, events = plan_script(segments, fps, size, seed, _view(camera_height, camera_tilt))
     frames = tqdm(scene.iter_frames(), total=scene.frames, desc="rendering", unit="frame")
     write_video(out, frames, fps)
     meta = {"fps": fps, "size": size, "seed": seed, "script": format_script(segments),
             "frames": scene.frames, "timeline": events}
+    if camera_height is not None:
+        meta["camera"] = {"height_m": camera_height, "tilt_deg": camera_tilt}
     timeline_path = out.with_suffix(".json")
     write_text_atomic(timeline_path, json.dumps(meta, indent=2) + "\n")
     click.echo(f"{out}: {scene.frames} frames, {events[-1]['end_s']:g} s; timeline in {timeline_path}")
+
+
+def _view(height_m: float | None, tilt_deg: float) -> View | None:
+    if height_m is None:
+        if tilt_deg:
+            raise BadInput("--camera-tilt: needs --camera-height")
+        return None
+    if not 0 < height_m <= 6:
+        raise BadInput(f"--camera-height: expected metres in (0, 6], got {height_m:g}")
+    if not -45 <= tilt_deg <= 80:
+        raise BadInput(f"--camera-tilt: expected degrees in [-45, 80], got {tilt_deg:g}")
+    return View(height_m, tilt_deg)
 
 
 main = run_cli(cli, "har-synth")

@@ -18,6 +18,7 @@ from har_device.core.errors import BadInput
 from har_device.synth.actions import (LABELS, LYING, SEATED, STANDING, Motion, get_up, make_motion,
                                       relaxed_stance, stand_up)
 from har_device.synth.body import capsules
+from har_device.synth.camera import View
 from har_device.synth.clips import CLIP_FIGURE, OCCLUSION, check_label, check_request
 from har_device.synth.look import Furniture, Look, random_look
 from har_device.synth.placement import Placer
@@ -136,15 +137,16 @@ class _Planner:
 
 
 def plan_script(script: str | Sequence[Segment], fps: float, size: int | tuple[int, int],
-                seed: int) -> tuple[Scene, list[dict]]:
-    """The whole scene decided up front (poses are cheap), frames rendered later on demand."""
+                seed: int, view: View | None = None) -> tuple[Scene, list[dict]]:
+    """The whole scene decided up front (poses are cheap), frames rendered later on demand; `view`
+    films it from a camera height and tilt instead of straight on."""
     segments = parse_script(script) if isinstance(script, str) else list(script)
     total = sum(s.seconds for s in segments)
     shape = check_request(int(round(total * fps)), fps, size)
     rng = np.random.default_rng(seed)
     planner = _plan(segments, int(round(total * fps)), fps, _Planner(rng))
     scene = film(np.concatenate(planner.world), np.concatenate(planner.facing), planner.look, rng,
-                 shape, SCRIPT_FIGURE, tuple(planner.chairs))
+                 shape, SCRIPT_FIGURE, tuple(planner.chairs), view=view)
     return scene, timeline(segments)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from har_device.synth.body import PART_INDEX, TORSO, standing_height
-from har_device.synth.camera import fit_camera
+from har_device.synth.camera import View, fit_camera
 from har_device.synth.look import Furniture, Look, luminance
 from har_device.synth.render import Scene, random_effects
 from har_device.synth.room import draw_backdrop
@@ -35,11 +35,15 @@ def seat_under(caps: np.ndarray, radii: np.ndarray, facing: int, rng: np.random.
 
 def film(world: np.ndarray, facing: np.ndarray, look: Look, rng: np.random.Generator,
          size: tuple[int, int], figure: tuple[float, float], chairs: tuple[Furniture, ...] = (),
-         occlusion: float = 0.0) -> Scene:
+         occlusion: float = 0.0, view: View | None = None) -> Scene:
     """A Scene for the placed figure `world` (F, parts, 2, 2), the standing figure being a `figure`
     fraction of the frame height where the action leaves room for it, and partly hidden behind a
-    foreground object with probability `occlusion`."""
+    foreground object with probability `occlusion`; seen through `view` when given (limb widths
+    take the view's mid-body scale; chairs are not re-projected)."""
     radii = look.body.radii()
+    if view is not None:
+        world = view.project(world)
+        radii = radii * view.scale_at(0.5)
     x_min = float((world[..., 0] - radii[None, :, None]).min())
     x_max = float((world[..., 0] + radii[None, :, None]).max())
     top = float((world[..., 1] + radii[None, :, None]).max())

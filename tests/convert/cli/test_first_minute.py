@@ -177,7 +177,7 @@ def test_help_is_quiet_and_fast() -> None:
     assert done.seconds < 5, f"har-train --help took {done.seconds:.1f} s"
 
 
-@pytest.mark.parametrize("command", ["har-convert", "har-train", "har-agent", "har-bench",
+@pytest.mark.parametrize("command", ["har-convert", "har-train", "har-agent", "har-bench", "har-pose",
                                      "har-synth"])
 def test_every_command_has_a_version(command: str) -> None:
     done = run(command, "--version")
