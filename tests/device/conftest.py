@@ -2,21 +2,15 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from console_scripts import console_script
 from mqtt_broker import broker, subscribe  # noqa: F401 - MQTT fixtures: a private broker, subscribers
 
 from har_device.synth.actions import LABELS
 from har_device.synth.dataset import make_spec, write_dataset
-
-
-def console_script(name: str) -> str:
-    """The installed console script beside this interpreter (the environment under test)."""
-    beside = Path(sys.executable).with_name(name)
-    return str(beside) if beside.exists() else name
 
 
 @pytest.fixture(scope="session")

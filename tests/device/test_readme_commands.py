@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import console_script
+from console_scripts import console_script
 from readme_commands import DEVICE, HOST, needs_more, readme_commands, runnable
 
 DEMO_BUNDLE = Path(__file__).parents[1] / "fixtures" / "demo_bundle"

@@ -21,8 +21,13 @@ from har_device.doctor.broker import mqtt_broker
 from har_device.doctor.camera import cameras
 from har_device.doctor.host import disk_space, systemd_unit, temperature, throttling
 from har_device.doctor.model import bundle_hashes, litert_xnnpack
-from har_device.doctor.python import (has_gstreamer, numpy_version, opencv, picamera2,
-                                      python_version)
+from har_device.doctor.python import (
+    has_gstreamer,
+    numpy_version,
+    opencv,
+    picamera2,
+    python_version,
+)
 from har_device.testing.broker import free_port
 
 TINY = Path(__file__).parents[2] / "fixtures" / "tiny_bundle"

@@ -14,7 +14,14 @@ from typing import Any, Iterator
 
 import numpy as np
 import pytest
-from mqtt_broker import HAR_AGENT, Received, Subscriber, private_broker, tls_files, wait_until
+from mqtt_broker import (
+    HAR_AGENT,
+    Received,
+    Subscriber,
+    private_broker,
+    tls_files,
+    wait_until,
+)
 
 from har_device.agent.events import EventEngine
 from har_device.agent.model import DeviceModel, ModelRequest, load_device_model

@@ -10,7 +10,7 @@ import subprocess
 import cv2
 import numpy as np
 import pytest
-from conftest import REFERENCE
+from pose_scenes import REFERENCE
 
 from har_device.core.video import read_all
 from har_device.pose.tracker import PoseStage

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REFERENCE, scene_frames
+from pose_scenes import REFERENCE, scene_frames
 
 from har_device.pose.tracker import PoseStage
 from har_device.synth.camera import View

@@ -12,8 +12,15 @@ import pytest
 
 from har_device.core.errors import BadInput
 from har_device.core.video import probe, read_all
-from har_device.synth import (LABELS, figure_boxes, iter_script_frames, parse_script, plan_script,
-                              render_clip, vertical_extent)
+from har_device.synth import (
+    LABELS,
+    figure_boxes,
+    iter_script_frames,
+    parse_script,
+    plan_script,
+    render_clip,
+    vertical_extent,
+)
 from har_device.synth.clips import plan_clip
 from har_device.synth.dataset import group_look, make_spec, plan_slot, write_dataset
 from har_device.synth.script import plan_in_context
