@@ -11,8 +11,14 @@ from tabulate import tabulate
 
 import har_device
 from har_device.bench.end_to_end import pipeline_bench
-from har_device.bench.model import (compare, frame_inputs, host_facts, measure, thermal_state,
-                                    timing_dict)
+from har_device.bench.model import (
+    compare,
+    frame_inputs,
+    host_facts,
+    measure,
+    thermal_state,
+    timing_dict,
+)
 from har_device.cli.entry import common_options, run_cli
 from har_device.core.atomic import write_text_atomic
 from har_device.core.bundle import InputSpec, load_bundle

@@ -8,7 +8,7 @@ import click
 import har_device
 from har_device.cli.entry import common_options, run_cli
 from har_device.core.errors import BadInput
-from har_device.pose.models import ENV_DIR
+from har_device.core.pose_models import ENV_DIR
 from har_device.pose.models import fetch as fetch_models
 from har_device.pose.track import track as track_video
 from har_device.pose.tracker import PoseStage

@@ -25,9 +25,9 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from har_device.core.pose_models import DETECTOR, LANDMARKS, verified_path
 from har_device.pose.detector import PoseDetector
 from har_device.pose.landmarks import LandmarkModel, Landmarks
-from har_device.pose.models import DETECTOR, LANDMARKS, verified_path
 from har_device.pose.region import Region, from_keypoints
 from har_device.pose.smoothing import LandmarkSmoother
 

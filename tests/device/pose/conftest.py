@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from console_scripts import console_script
 
-from har_device.pose import models
+from har_device.core import pose_models as models
 from har_device.pose.tracker import PoseStage
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from har_device.core.pose_models import DETECTOR, LANDMARKS, MODELS
 from har_device.core.video import probe
-from har_device.pose.models import DETECTOR, LANDMARKS, MODELS
 
 
 def run(command: list[str], **env: str) -> subprocess.CompletedProcess:
