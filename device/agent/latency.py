@@ -27,10 +27,14 @@ class FrameTiming:
     label: str
     score: float
     dropped: int
+    pose_ms: float = 0.0
+    detector_ms: float = 0.0
+    landmark_ms: float = 0.0
+    person: int | None = None
 
 
 COLUMNS = [f.name for f in fields(FrameTiming)]
-STAGES = ("preprocess_ms", "inference_ms", "postprocess_ms", "total_ms")
+STAGES = ("preprocess_ms", "pose_ms", "inference_ms", "postprocess_ms", "total_ms")
 
 
 class LatencyLog:
@@ -96,4 +100,6 @@ class RollingLatency:
         return round(float(np.mean(np.fromiter(values, float))), 4) if values else 0.0
 
     def summary(self) -> dict[str, dict[str, float]]:
-        return {stage: {**self.percentiles(stage), "mean": self.mean(stage)} for stage in STAGES}
+        """Per-stage percentiles and mean; the pose stage only where it ran (mode `pose`)."""
+        return {stage: {**self.percentiles(stage), "mean": self.mean(stage)} for stage in STAGES
+                if stage != "pose_ms" or any(self._values[stage])}

@@ -17,10 +17,14 @@ from typing import Any, Protocol
 from har_device.agent.events import EventEngine
 from har_device.agent.latency import FrameTiming, LatencyLog, RollingLatency
 from har_device.agent.model import DeviceModel, ModelRequest, load_device_model
+from har_device.agent.preview import Preview
 from har_device.agent.sinks import EventSink, JsonLinesSink
 from har_device.config.schema import AgentConfig
 from har_device.core.preprocess import FrameSampler
 from har_device.sources import Frame, Source, open_source
+
+# The preview's frame rate when the bundle does not say at which rate the camera is sampled.
+PREVIEW_FPS = 8.0
 
 
 @dataclass
@@ -70,6 +74,7 @@ class AgentStatus:
     dropped: int
     source_reconnects: int
     last_event: dict[str, Any] | None
+    person: bool | None = None
 
 
 class FrameObserver(Protocol):
@@ -95,6 +100,9 @@ class Agent:
         self.summary = RunSummary()
         self._latency_log = (LatencyLog(config.latency_log, int(config.latency_log_max_mb * (1 << 20)))
                              if config.latency_log else None)
+        self.preview = (Preview(config.preview, self.model.sample_fps or PREVIEW_FPS)
+                        if config.preview else None)
+        self.person: bool | None = None
 
     def uptime_s(self) -> float:
         return time.monotonic() - self.started_mono
@@ -108,7 +116,7 @@ class Agent:
             person_down=engine.person_down, open_labels=tuple(engine.open_labels),
             dropped=source.dropped if source else 0,
             source_reconnects=source.reconnects if source else 0,
-            last_event=summary.events[-1] if summary.events else None)
+            last_event=summary.events[-1] if summary.events else None, person=self.person)
 
     def open_source(self) -> Source:
         """Open the configured source (a missing camera is BadInput here, before any output)."""
@@ -148,6 +156,11 @@ class Agent:
             self.summary.decisions += 1
             self._publish(self.engine.update(scores.probabilities, frame))
         finished = time.perf_counter()
+        pose = scores.pose
+        self.person = None if pose is None else pose.person
+        if self.preview is not None:
+            self.preview.write(frame.image, pose, self.engine.top_label, self.engine.top_score)
+        pose_ms = pose.total_ms if pose else 0.0
         self._record(FrameTiming(
             frame=frame.index, capture_time=round(frame.captured_wall, 3),
             preprocess_ms=(preprocessed - began) * 1000.0,
@@ -155,7 +168,10 @@ class Agent:
             postprocess_ms=(finished - inferred) * 1000.0,
             total_ms=(time.monotonic() - frame.captured_mono) * 1000.0,
             label=self.engine.top_label or "", score=round(self.engine.top_score, 4),
-            dropped=source.dropped))
+            dropped=source.dropped, pose_ms=pose_ms,
+            detector_ms=pose.detector_ms if pose else 0.0,
+            landmark_ms=pose.landmark_ms if pose else 0.0,
+            person=None if pose is None else int(pose.person)))
 
     def _record(self, timing: FrameTiming) -> None:
         self.summary.frames_processed += 1
@@ -185,3 +201,5 @@ class Agent:
             sink.close()
         if self._latency_log:
             self._latency_log.close()
+        if self.preview:
+            self.preview.close()

@@ -11,9 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from har_device.agent.runners import ClipRunner, FrameRunner, Runner, StreamingRunner
-from har_device.core.bundle import (BundleMetadata, EventDefaults, InputSpec, Mode,
-                                    default_event_settings, load_bundle, read_embedded_metadata,
-                                    sha256_file)
+from har_device.core.bundle import (
+    BundleMetadata,
+    EventDefaults,
+    InputSpec,
+    Mode,
+    default_event_settings,
+    load_bundle,
+    read_embedded_metadata,
+    sha256_file,
+)
 from har_device.core.errors import BadInput
 from har_device.core.litert import TFLiteModel
 from har_device.core.preprocess import InputMapper

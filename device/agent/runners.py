@@ -6,6 +6,7 @@ streaming  each frame through the per-frame model once; its feature vector goes 
            whole model is exactly frame network + head) for about 1/T of the compute.
 frame      one frame, one inference; the clip score is the mean over the last T frames, which is
            how the frame classifiers of the zoo are evaluated.
+pose       the pose stage's keypoints, T of them through a head (`agent.pose_runner`).
 
 A runner takes one preprocessed frame (already in its input tensor's dtype, see
 `preprocess.InputMapper`) and returns `Scores`: the time it spent in the models for this frame,
@@ -16,17 +17,23 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from har_device.core.litert import TensorInfo, TFLiteModel
 
+if TYPE_CHECKING:
+    from har_device.pose.tracker import PoseResult
+
 
 @dataclass(frozen=True)
 class Scores:
+    """`pose`: the pose stage's result for this frame, in mode `pose` only."""
+
     probabilities: np.ndarray | None
     inference_ms: float
+    pose: PoseResult | None = None
 
 
 class Runner(Protocol):
@@ -38,7 +45,7 @@ class Runner(Protocol):
     def push(self, frame_input: np.ndarray) -> Scores: ...
 
 
-class _Cadence:
+class Cadence:
     """Counts frames so that a decision comes every `stride` frames once T inputs are buffered."""
 
     def __init__(self, frames: int, stride: int):
@@ -68,7 +75,7 @@ class _Window:
         self.filled = min(self.filled + 1, len(rows))
 
 
-def _timed(model: TFLiteModel, tensor: np.ndarray) -> tuple[np.ndarray, float]:
+def timed(model: TFLiteModel, tensor: np.ndarray) -> tuple[np.ndarray, float]:
     started = time.perf_counter()
     output = model.invoke(tensor)
     return output, (time.perf_counter() - started) * 1000.0
@@ -80,7 +87,7 @@ class ClipRunner:
     def __init__(self, model: TFLiteModel, frames: int, stride: int = 1):
         self.model, self.frames = model, frames
         self._window = _Window((1, frames, *model.input.shape[2:]), model.input.dtype)
-        self._cadence = _Cadence(frames, stride)
+        self._cadence = Cadence(frames, stride)
 
     @property
     def input(self) -> TensorInfo:
@@ -90,7 +97,7 @@ class ClipRunner:
         self._window.push(frame_input)
         if not self._cadence.due(self._window.filled):
             return Scores(None, 0.0)
-        output, elapsed = _timed(self.model, self._window.array)
+        output, elapsed = timed(self.model, self._window.array)
         return Scores(self.model.output.dequantize(output)[0], elapsed)
 
 
@@ -105,7 +112,7 @@ class StreamingRunner:
     def __init__(self, frame_model: TFLiteModel, head: TFLiteModel, frames: int, stride: int = 1):
         self.frame_model, self.head, self.frames = frame_model, head, frames
         self._window = _Window(head.input.shape, head.input.dtype)
-        self._cadence = _Cadence(frames, stride)
+        self._cadence = Cadence(frames, stride)
         self._requantize = _requantization_table(frame_model.output, head.input)
 
     @property
@@ -113,11 +120,11 @@ class StreamingRunner:
         return self.frame_model.input
 
     def push(self, frame_input: np.ndarray) -> Scores:
-        raw, frame_ms = _timed(self.frame_model, frame_input[np.newaxis])
+        raw, frame_ms = timed(self.frame_model, frame_input[np.newaxis])
         self._window.push(self._to_head_input(raw[0]))
         if not self._cadence.due(self._window.filled):
             return Scores(None, frame_ms)
-        output, head_ms = _timed(self.head, self._window.array)
+        output, head_ms = timed(self.head, self._window.array)
         return Scores(self.head.output.dequantize(output)[0], frame_ms + head_ms)
 
     def _to_head_input(self, raw: np.ndarray) -> np.ndarray:
@@ -143,14 +150,14 @@ class FrameRunner:
     def __init__(self, model: TFLiteModel, frames: int = 1, stride: int = 1):
         self.model, self.frames = model, frames
         self._recent: deque[np.ndarray] = deque(maxlen=frames)
-        self._cadence = _Cadence(frames, stride)
+        self._cadence = Cadence(frames, stride)
 
     @property
     def input(self) -> TensorInfo:
         return self.model.input
 
     def push(self, frame_input: np.ndarray) -> Scores:
-        output, elapsed = _timed(self.model, frame_input[np.newaxis])
+        output, elapsed = timed(self.model, frame_input[np.newaxis])
         self._recent.append(self.model.output.dequantize(output)[0])
         if not self._cadence.due(len(self._recent)):
             return Scores(None, elapsed)

@@ -60,6 +60,8 @@ def _stop_on_signals() -> threading.Event:
 @click.option("--max-frames", type=int, help="stop after this many processed frames")
 @click.option("--events-log", type=click.Path(path_type=Path), help="append events as JSON lines")
 @click.option("--latency-log", type=click.Path(path_type=Path), help="per-frame latency CSV")
+@click.option("--preview", type=click.Path(dir_okay=False, path_type=Path),
+              help="write an mp4 of what the agent saw: skeleton, top label and score")
 @click.option("--print-events/--no-print-events", default=None, help="print events as they happen")
 @mqtt_run_options
 def run(config_path: Path | None, **options: Any) -> None:

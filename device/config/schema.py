@@ -63,6 +63,8 @@ class AgentConfig(Strict):
     max_frames: int | None = Field(None, ge=1, description="stop after this many frames")
     events_log: Path | None = Field(None, description="append every event as a JSON line")
     latency_log: Path | None = Field(None, description="per-frame latency CSV")
+    preview: Path | None = Field(None, description="write an mp4 of what the agent saw: the "
+                                 "skeleton (pose bundles), the top label and its score")
     latency_log_max_mb: float = Field(10.0, gt=0, description="rotate the latency CSV at "
                                                                "this size (3 backups)")
     print_events: bool = Field(False, description="print events on the terminal")

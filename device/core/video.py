@@ -5,6 +5,7 @@ device's file source, so a clip is decoded the same way wherever it is read.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -12,7 +13,6 @@ from typing import Iterable, Iterator, Sequence
 import cv2
 import numpy as np
 
-from har_device.core.atomic import atomic_path
 from har_device.core.errors import BadInput
 
 
@@ -99,25 +99,48 @@ def read_indices(path: Path | str, indices: Sequence[int]) -> np.ndarray:
     return np.stack([kept[i] for i in indices])
 
 
+class VideoWriter:
+    """BGR frames pushed one at a time into an mp4 (mp4v), renamed into place on `close`: the
+    agent's preview is written as the frames go by, and a crash leaves no half file."""
+
+    def __init__(self, path: Path | str, fps: float):
+        self.path, self.fps, self.written = Path(path), fps, 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.mp4")
+        self._writer: cv2.VideoWriter | None = None
+
+    def write(self, frame: np.ndarray) -> None:
+        if self._writer is None:
+            height, width = frame.shape[:2]
+            self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*"mp4v"),
+                                           self.fps, (width, height))
+            if not self._writer.isOpened():
+                raise OSError(f"{self.path}: OpenCV cannot write mp4 here")
+        self._writer.write(np.ascontiguousarray(frame))
+        self.written += 1
+
+    def close(self, keep: bool = True) -> None:
+        """Rename the finished file into place (`keep` and at least one frame), else remove it."""
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+        if keep and self.written:
+            os.replace(self._tmp, self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)
+
+
 def write_video(path: Path | str, frames: Iterable[np.ndarray], fps: float) -> int:
     """Write BGR frames as mp4 (mp4v) atomically; returns the number of frames written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-    with atomic_path(path, suffix=".mp4") as tmp:
-        writer = None
-        try:
-            for frame in frames:
-                if writer is None:
-                    height, width = frame.shape[:2]
-                    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
-                    if not writer.isOpened():
-                        raise OSError(f"{path}: OpenCV cannot write mp4 here")
-                writer.write(np.ascontiguousarray(frame))
-                written += 1
-        finally:
-            if writer is not None:
-                writer.release()
-        if written == 0:
-            raise ValueError(f"{path}: no frame to write")
+    writer = VideoWriter(path, fps)
+    try:
+        for frame in frames:
+            writer.write(frame)
+    except BaseException:
+        writer.close(keep=False)
+        raise
+    written = writer.written
+    writer.close()
+    if written == 0:
+        raise ValueError(f"{path}: no frame to write")
     return written

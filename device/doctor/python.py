@@ -9,8 +9,12 @@ from importlib import metadata
 from pathlib import Path
 
 from har_device.doctor.report import Result, Status, Target
-from har_device.sources.picamera import (NUMPY_FIX, Picamera2Unavailable, import_picamera2,
-                                         picamera2_version)
+from har_device.sources.picamera import (
+    NUMPY_FIX,
+    Picamera2Unavailable,
+    import_picamera2,
+    picamera2_version,
+)
 
 VENV_FIX = "/usr/bin/python3 -m venv --system-site-packages .venv-device, then install again"
 PI_MODEL = Path("/proc/device-tree/model")

@@ -32,13 +32,17 @@ def cpu_temperature_c(root: Path = THERMAL_ROOT) -> float | None:
 
 def state_key(status: AgentStatus) -> tuple:
     """What must change for a new `state` message: not the score, which moves every frame."""
-    return status.top_label, status.person_down, status.open_labels
+    return status.top_label, status.person_down, status.open_labels, status.person
 
 
 def state_payload(status: AgentStatus, since_wall: float) -> dict[str, Any]:
-    return {"top_label": status.top_label, "score": round(status.top_score, 4),
-            "person_down": status.person_down, "open_events": list(status.open_labels),
-            "since": iso_time(since_wall)}
+    """`top_label` is `no_person` while a pose bundle's stage sees nobody (no head runs then);
+    `person` is null for pixel bundles, which cannot tell."""
+    nobody = status.person is False
+    return {"top_label": "no_person" if nobody else status.top_label,
+            "score": 0.0 if nobody else round(status.top_score, 4),
+            "person": status.person, "person_down": status.person_down,
+            "open_events": list(status.open_labels), "since": iso_time(since_wall)}
 
 
 def stats_payload(status: AgentStatus, fps: float, broker_reconnects: int, outbox_depth: int,

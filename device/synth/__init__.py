@@ -2,8 +2,14 @@
 agent's `synthetic:` camera. numpy + OpenCV only."""
 from har_device.synth.actions import LABELS
 from har_device.synth.clips import figure_boxes, plan_clip, render_clip, vertical_extent
-from har_device.synth.script import (Segment, iter_script_frames, parse_script, plan_script,
-                                     render_script, timeline)
+from har_device.synth.script import (
+                                     Segment,
+                                     iter_script_frames,
+                                     parse_script,
+                                     plan_script,
+                                     render_script,
+                                     timeline,
+)
 
 __all__ = ["LABELS", "Segment", "figure_boxes", "iter_script_frames", "parse_script", "plan_clip",
            "plan_script", "render_clip", "render_script", "timeline", "vertical_extent"]

@@ -19,8 +19,15 @@ from typing import Callable
 import numpy as np
 
 from har_device.synth.body import ankle_point
-from har_device.synth.pose import (INDEX, STAND, accelerate, keyframe_track, pose, smooth,
-                                   with_fields)
+from har_device.synth.pose import (
+    INDEX,
+    STAND,
+    accelerate,
+    keyframe_track,
+    pose,
+    smooth,
+    with_fields,
+)
 
 LABELS = ("fall", "walk", "sit", "bend", "wave", "idle")
 STANDING, LYING, SEATED = "standing", "lying", "seated"

@@ -15,8 +15,17 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from har_device.core.errors import BadInput
-from har_device.synth.actions import (LABELS, LYING, SEATED, STANDING, Motion, get_up, make_motion,
-                                      relaxed_stance, stand_up)
+from har_device.synth.actions import (
+    LABELS,
+    LYING,
+    SEATED,
+    STANDING,
+    Motion,
+    get_up,
+    make_motion,
+    relaxed_stance,
+    stand_up,
+)
 from har_device.synth.body import capsules
 from har_device.synth.camera import View
 from har_device.synth.clips import CLIP_FIGURE, OCCLUSION, check_label, check_request

@@ -1,0 +1,46 @@
+"""Mode `pose`: each frame through the pose stage, the last T keypoint frames through the head.
+
+The pose stage (BlazePose in LiteRT, tracked) turns the frame into 33 landmarks; the ring holds the
+last T of them at the bundle's sample rate (the loop has already subsampled the camera to it), a
+frame without a person as NaN. When a decision is due and a person is in view, the window is
+normalised exactly as the head was trained (`har_device.core.keypoints.normalise`) and the int8
+head runs. No person in view: no head run, and `Scores.person` says so.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from har_device.agent.runners import Cadence, Scores, timed
+from har_device.core.keypoints import FIELDS, KEYPOINTS, normalise
+from har_device.core.litert import TensorInfo, TFLiteModel
+from har_device.pose.tracker import PoseStage
+
+NO_PERSON = np.full((KEYPOINTS, len(FIELDS)), np.nan, dtype=np.float32)
+
+
+class PoseRunner:
+    def __init__(self, stage: PoseStage, head: TFLiteModel, frames: int, fps: float,
+                 stride: int = 1):
+        self.stage, self.head, self.frames, self.fps = stage, head, frames, fps
+        self._points: deque[np.ndarray] = deque(maxlen=frames)
+        self._cadence = Cadence(frames, stride)
+        self._pushed = 0
+
+    @property
+    def input(self) -> TensorInfo:
+        return self.head.input
+
+    def push(self, frame_input: np.ndarray) -> Scores:
+        """`frame_input` is the camera's BGR frame itself (the stage does its own cropping)."""
+        pose = self.stage.process(frame_input, self._pushed / self.fps)
+        self._pushed += 1
+        self._points.append(pose.points if pose.person else NO_PERSON)
+        if not (self._cadence.due(len(self._points)) and pose.person):
+            return Scores(None, 0.0, pose)
+        features = normalise(np.stack(self._points), self.fps)[np.newaxis]
+        tensor = (self.head.input.quantize(features) if self.head.input.quantized
+                  else features.astype(self.head.input.dtype))
+        output, elapsed = timed(self.head, tensor)
+        return Scores(self.head.output.dequantize(output)[0], elapsed, pose)
