@@ -18,7 +18,8 @@ def test_rows_have_the_documented_columns(tmp_path: Path) -> None:
     log.close()
     rows = list(csv.DictReader((tmp_path / "latency.csv").open()))
     assert list(rows[0]) == COLUMNS == ["frame", "capture_time", "preprocess_ms", "inference_ms",
-                                        "postprocess_ms", "total_ms", "label", "score", "dropped"]
+                                        "postprocess_ms", "total_ms", "label", "score", "dropped",
+                                        "pose_ms", "detector_ms", "landmark_ms", "person"]
     assert [row["frame"] for row in rows] == ["0", "1", "2"]
 
 

@@ -68,7 +68,7 @@ def test_sigterm_ends_the_run_cleanly(video: Path, tmp_path: Path) -> None:
     assert process.returncode == 0, stderr
     assert "frames in" in stderr
     rows = latency.read_text().splitlines()
-    assert len(rows) > 20 and rows[-1].count(",") == 8
+    assert len(rows) > 20 and rows[-1].count(",") == 12
 
 
 def test_corrupt_bundle_is_refused(tmp_path: Path, video: Path) -> None:
