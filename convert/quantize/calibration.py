@@ -26,14 +26,19 @@ DEFAULT_FOLDER = "calibration_data"
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def calibration_set(calib: Path | None, data_dir: Path | None, frames: int, size: int, n: int,
-                    sample_fps: float | None, seed: int = 0) -> tuple[np.ndarray, str]:
-    """(clips float32 (<=n, frames, size, size, 3), where they came from)."""
+def calibration_set(calib: Path | None, data_dir: Path | None, frames: int, size: int | None,
+                    n: int, sample_fps: float | None, seed: int = 0,
+                    keypoints: bool = False) -> tuple[np.ndarray, str]:
+    """(model inputs float32 (<=n, frames, size, size, 3), or (<=n, frames, FEATURES) for a
+    keypoint model, and where they came from). A keypoint model has no shipped default set."""
     if calib is not None:
         return load_calibration(calib, frames, size, n, sample_fps), str(calib)
     if data_dir is not None:
         return _from_train_split(data_dir, frames, size, n, sample_fps, seed), \
             f"{data_dir} (train split)"
+    if keypoints:
+        raise BadInput("no calibration data for a keypoint model: pass --calib DIR or --data DIR "
+                       "(keypoint sequences, e.g. from har-synth skeletons)")
     for folder in (Path.cwd() / DEFAULT_FOLDER, REPOSITORY / DEFAULT_FOLDER):
         if folder.is_dir():
             return load_calibration(folder, frames, size, n, sample_fps), str(folder)

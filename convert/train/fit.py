@@ -41,7 +41,7 @@ VALIDATION_BATCH = 32
 class TrainConfig:
     arch: str
     frames: int
-    size: int
+    size: int | None  # None: a keypoint model
     alpha: float | None
     dropout: float | None = None
     epochs: int = 40
