@@ -123,18 +123,22 @@ def normalise(window: np.ndarray, fps: float) -> np.ndarray:
 
 
 def _fill_in_time(xy: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Each joint's unknown frames interpolated from its known ones (held at the ends); a joint
-    never seen in the window sits at the mean of the seen joints of its frame."""
-    frames = np.arange(len(xy))
-    for joint in range(xy.shape[1]):
-        seen = known[:, joint]
-        if seen.any() and not seen.all():
-            for axis in (0, 1):
-                xy[~seen, joint, axis] = np.interp(frames[~seen], frames[seen], xy[seen, joint, axis])
+    """Each joint's unknown frames interpolated linearly between its nearest known frames before
+    and after (held at the ends), all joints at once: the device runs this on every window. A
+    joint never seen in the window sits at the mean of the seen joints of its frame."""
+    count = len(xy)
+    frames = np.arange(count)[:, None]
+    before = np.maximum.accumulate(np.where(known, frames, -1), axis=0)
+    after = np.minimum.accumulate(np.where(known, frames, count)[::-1], axis=0)[::-1]
+    before, after = np.where(before < 0, after, before), np.where(after >= count, before, after)
+    before, after = np.clip(before, 0, count - 1), np.clip(after, 0, count - 1)
+    weight = np.where(after > before, (frames - before) / np.maximum(after - before, 1), 0.0)
+    joints = np.arange(xy.shape[1])[None, :]
+    between = xy[before, joints] * (1 - weight[..., None]) + xy[after, joints] * weight[..., None]
+    xy = np.where(known[..., None], xy, between)
     never = ~known.any(axis=0)
     if never.any():
-        seen_now = np.where(never[None, :, None], np.nan, xy)
-        centre = np.nanmean(seen_now, axis=1)
+        centre = xy[:, ~never].mean(axis=1)
         xy[:, never] = centre[:, None]
     return xy
 
