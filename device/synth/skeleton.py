@@ -32,6 +32,7 @@ SKELETON_LABELS = LABELS + ("lying", "getting_up")
 SUFFIX = ".npz"
 IMAGE_SIZES = ((480, 640), (720, 1280), (640, 480))  # (height, width)
 PARTLY_OUT = 0.15
+HAND = 0.1  # hand length, standing heights
 MAX_VIEW_TRIES = 30
 
 # Face points on the head: (forward, up, right) in head radii; "right" points go to the person's
@@ -70,43 +71,36 @@ def joints_3d(world: np.ndarray, facing: np.ndarray, body: Body, build: Build) -
     """World capsules (F, parts, 2, 2) → the 33 landmarks (F, 33, 3) in metres, y up."""
     metres = build.height_m / standing_height(body)
     caps = world * metres
-    frames = len(caps)
-    out = np.zeros((frames, KEYPOINTS, 3))
-    side_of = {1: "right", -1: "left"}
-
-    def end(part: str, which: int) -> np.ndarray:
-        return caps[:, PART_INDEX[part], which]
-
-    def put(name: str, xy: np.ndarray, z: np.ndarray | float) -> None:
-        out[:, INDEX[name], :2], out[:, INDEX[name], 2] = xy, z
-
+    out = np.zeros((len(caps), KEYPOINTS, 3))
     for near, sign in (("near", 1.0), ("far", -1.0)):
-        names = np.array([side_of[int(f)] if near == "near" else side_of[-int(f)] for f in facing])
-        for side in ("left", "right"):
-            rows = names == side
-            if not rows.any():
-                continue
-            arm_z, leg_z = sign * build.shoulder_half * metres, sign * build.hip_half * metres
-            points = {"shoulder": (end(f"{near}_upper_arm", 0), arm_z),
-                      "elbow": (end(f"{near}_upper_arm", 1), arm_z * 1.1),
-                      "wrist": (end(f"{near}_hand", 0), arm_z * 1.05),
-                      "hip": (end(f"{near}_thigh", 0), leg_z),
-                      "knee": (end(f"{near}_thigh", 1), leg_z * 1.1),
-                      "ankle": (end(f"{near}_foot", 0), leg_z * 1.2)}
-            toe = end(f"{near}_foot", 1)
-            points["heel"] = (points["ankle"][0] + 0.3 * (points["ankle"][0] - toe), leg_z * 1.2)
-            points["foot_index"] = (toe, leg_z * 1.2)
-            forearm = points["wrist"][0] - points["elbow"][0]
-            forearm /= np.maximum(np.linalg.norm(forearm, axis=-1, keepdims=True), 1e-9)
-            hand = 0.1 * metres
-            points["index"] = (points["wrist"][0] + 0.75 * hand * forearm, arm_z * 1.0)
-            points["pinky"] = (points["wrist"][0] + 0.65 * hand * forearm, arm_z * 1.15)
-            points["thumb"] = (points["wrist"][0] + 0.45 * hand * forearm, arm_z * 0.85)
-            for joint, (xy, z) in points.items():
-                name = f"{side}_{joint}"
-                out[rows, INDEX[name], :2], out[rows, INDEX[name], 2] = xy[rows], z
+        # facing +x the near side is the person's right, facing -x their left
+        right = facing * sign > 0
+        for joint, (xy, z) in _limb_points(caps, near, sign, build, metres).items():
+            for side, rows in (("right", right), ("left", ~right)):
+                out[rows, INDEX[f"{side}_{joint}"], :2] = xy[rows]
+                out[rows, INDEX[f"{side}_{joint}"], 2] = z
     _face(out, caps, facing, body.head * metres)
     return out
+
+
+def _limb_points(caps: np.ndarray, near: str, sign: float, build: Build,
+                 metres: float) -> dict[str, tuple[np.ndarray, float]]:
+    """The arm, leg, hand and foot landmarks of one side: (sagittal xy (F, 2), lateral z)."""
+    def end(part: str, which: int) -> np.ndarray:
+        return caps[:, PART_INDEX[f"{near}_{part}"], which]
+
+    arm_z, leg_z = sign * build.shoulder_half * metres, sign * build.hip_half * metres
+    ankle, toe, wrist = end("foot", 0), end("foot", 1), end("hand", 0)
+    forearm = wrist - end("upper_arm", 1)
+    forearm /= np.maximum(np.linalg.norm(forearm, axis=-1, keepdims=True), 1e-9)
+    hand = HAND * metres
+    return {"shoulder": (end("upper_arm", 0), arm_z), "elbow": (end("upper_arm", 1), arm_z * 1.1),
+            "wrist": (wrist, arm_z * 1.05), "index": (wrist + 0.75 * hand * forearm, arm_z),
+            "pinky": (wrist + 0.65 * hand * forearm, arm_z * 1.15),
+            "thumb": (wrist + 0.45 * hand * forearm, arm_z * 0.85),
+            "hip": (end("thigh", 0), leg_z), "knee": (end("thigh", 1), leg_z * 1.1),
+            "ankle": (ankle, leg_z * 1.2), "heel": (ankle + 0.3 * (ankle - toe), leg_z * 1.2),
+            "foot_index": (toe, leg_z * 1.2)}
 
 
 def _face(out: np.ndarray, caps: np.ndarray, facing: np.ndarray, radius: float) -> None:
@@ -128,7 +122,8 @@ def _left_twin(name: str) -> str:
 
 def random_view(rng: np.random.Generator, points: np.ndarray, partly_out: bool) -> View:
     """A camera that sees the whole path of `points` (F, 33, 3) metres, or on purpose part of the
-    person out of the picture; redrawn until it does."""
+    person out of the picture; redrawn until it does (at most MAX_VIEW_TRIES times: the last draw
+    is kept, its points outside the picture then treated as such by `add_errors`)."""
     for _ in range(MAX_VIEW_TRIES):
         view = _draw_view(rng, points)
         pixels, depth = _to_camera(points, view)
