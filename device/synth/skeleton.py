@@ -33,6 +33,15 @@ SUFFIX = ".npz"
 IMAGE_SIZES = ((480, 640), (720, 1280), (640, 480))  # (height, width)
 PARTLY_OUT = 0.15
 HAND = 0.1  # hand length, standing heights
+EXTREMITIES = [i for name, i in INDEX.items()
+               if name.split("_", 1)[-1] in ("wrist", "pinky", "index", "thumb", "ankle", "heel",
+                                             "foot_index")]
+# Jitter per landmark, relative: the landmark model is steadiest at the hips and shakiest at the
+# hands and feet (measured on renders, frame-to-frame: wrists and ankles 4-6x the hips).
+JITTER = np.ones(KEYPOINTS)
+JITTER[EXTREMITIES] = 2.5
+JITTER[[INDEX[f"{s}_{j}"] for s in ("left", "right") for j in ("elbow", "knee")]] = 1.5
+JITTER[[INDEX["left_hip"], INDEX["right_hip"]]] = 0.6
 MAX_VIEW_TRIES = 30
 
 # Face points on the head: (forward, up, right) in head radii; "right" points go to the person's
@@ -44,15 +53,24 @@ FACE = {"nose": (1.0, -0.15, 0.0), "right_eye_inner": (0.85, 0.2, 0.15),
 
 @dataclass(frozen=True)
 class Build:
-    """What the side-view body lacks: size in metres and the widths across the body."""
+    """What the side-view body lacks: size in metres and the widths across the body; and where the
+    landmark model puts the points the capsule figure has no exact twin for. `hip_drop`: the hip
+    landmarks' place down the thigh (share of its length; below 0 up the torso); `head_reach`: the
+    face points' distance above the shoulders, as a share of the figure's. Both vary widely: the
+    pose stage's hips and face on renders sit lower than the figure's joints (measured: ankles 1.4
+    torso lengths below the hips, the nose 0.2 above the shoulders, against 1.8 and 0.5 here
+    without them), and people's proportions differ from the renders' anyway."""
 
     height_m: float
     shoulder_half: float  # standing heights
     hip_half: float
+    hip_drop: float = 0.0
+    head_reach: float = 1.0
 
 
 def random_build(rng: np.random.Generator) -> Build:
-    return Build(rng.uniform(1.5, 1.95), rng.uniform(0.1, 0.125), rng.uniform(0.045, 0.06))
+    return Build(rng.uniform(1.5, 1.95), rng.uniform(0.1, 0.125), rng.uniform(0.045, 0.06),
+                 rng.uniform(-0.1, 0.4), rng.uniform(0.4, 1.0))
 
 
 @dataclass(frozen=True)
@@ -80,7 +98,19 @@ def joints_3d(world: np.ndarray, facing: np.ndarray, body: Body, build: Build) -
                 out[rows, INDEX[f"{side}_{joint}"], :2] = xy[rows]
                 out[rows, INDEX[f"{side}_{joint}"], 2] = z
     _face(out, caps, facing, body.head * metres)
+    _landmark_conventions(out, build)
     return out
+
+
+def _landmark_conventions(out: np.ndarray, build: Build) -> None:
+    """Move the hips down the thighs by `hip_drop` and the face toward the shoulders by
+    `head_reach` (see `Build`)."""
+    for side in ("left", "right"):
+        hip, knee = INDEX[f"{side}_hip"], INDEX[f"{side}_knee"]
+        out[:, hip] += build.hip_drop * (out[:, knee] - out[:, hip])
+    shoulders = out[:, [INDEX["left_shoulder"], INDEX["right_shoulder"]]].mean(axis=1)
+    face = slice(0, INDEX["mouth_right"] + 1)
+    out[:, face] = shoulders[:, None] + build.head_reach * (out[:, face] - shoulders[:, None])
 
 
 def _limb_points(caps: np.ndarray, near: str, sign: float, build: Build,
@@ -223,16 +253,17 @@ def true_visibility(rng: np.random.Generator, points: np.ndarray, facing: np.nda
 def add_errors(rng: np.random.Generator, pixels: np.ndarray, visibility: np.ndarray,
                size: tuple[int, int], low: np.ndarray) -> np.ndarray:
     """The pose stage's output (F, 33, 5) from the true pixels (F, 33, 3) and visibility (F, 33):
-    jitter (more on hidden joints), joints outside the picture with low visibility and presence,
-    missed frames in short bursts (more for small people or a torso far from upright, `low`, and when most of the body is
-    out of the picture) as NaN, and short bursts of left/right swaps."""
+    jitter (more on hidden joints and on hands and feet, `JITTER`), hands and feet misplaced for a
+    frame or three, joints outside the picture with low visibility and presence, missed frames in
+    short bursts (more for small people or a torso far from upright, `low`, and when most of the
+    body is out of the picture) as NaN, and short bursts of left/right swaps."""
     frames = len(pixels)
     height, width = size
-    person = float(np.nanmax(np.ptp(pixels[..., 1], axis=1)))
-    sigma = rng.uniform(0.002, 0.012) * max(person, 1.0)
-    noise = rng.normal(0, 1, pixels.shape) * sigma * (1 + 2 * (1 - visibility))[..., None]
+    person = max(float(np.nanmax(np.ptp(pixels[..., 1], axis=1))), 1.0)
+    sigma = rng.uniform(0.002, 0.012) * person * JITTER[None, :] * (1 + 2 * (1 - visibility))
     out = np.empty((frames, KEYPOINTS, 5), np.float32)
-    out[..., :3] = pixels + noise
+    out[..., :3] = pixels + rng.normal(0, 1, pixels.shape) * sigma[..., None]
+    out[..., :2] += _misplaced(rng, frames, person)
     outside = ((pixels[..., 0] < 0) | (pixels[..., 0] >= width) | (pixels[..., 1] < 0)
                | (pixels[..., 1] >= height))
     out[..., 3] = np.where(outside, rng.uniform(0.0, 0.2, outside.shape), visibility)
@@ -245,6 +276,19 @@ def add_errors(rng: np.random.Generator, pixels: np.ndarray, visibility: np.ndar
     missed |= outside.mean(axis=1) > 0.6
     out[missed] = np.nan
     return out
+
+
+def _misplaced(rng: np.random.Generator, frames: int, person: float) -> np.ndarray:
+    """(F, 33, 2) pixel offsets: now and then a hand or foot landmark put 10-30 % of the person's
+    height away for 1-4 frames, as the landmark model does with thin or blurred limbs."""
+    offsets = np.zeros((frames, KEYPOINTS, 2))
+    rate = rng.uniform(0.0, 0.04)
+    for joint in EXTREMITIES:
+        for start in np.flatnonzero(rng.random(frames) < rate):
+            angle = rng.uniform(0, 2 * np.pi)
+            jump = rng.uniform(0.1, 0.3) * person * np.array([np.cos(angle), np.sin(angle)])
+            offsets[start:start + int(rng.integers(1, 5)), joint] = jump
+    return offsets
 
 
 def _bursts(rng: np.random.Generator, frames: int, rate: float) -> np.ndarray:
