@@ -46,9 +46,6 @@ def _inputs(path: Path, source: str | None, spec: InputSpec | None) -> list | No
         return None
     tensor = TFLiteModel(path).input
     shape = tensor.shape
-    if len(shape) < 4:
-        raise BadInput(f"--source: {path.name} takes {list(shape)}, not frames (a keypoint head "
-                       "reads the pose stage's output); time it without --source")
     return frame_inputs(tensor, source, spec or InputSpec(height=shape[-3], width=shape[-2]))
 
 
