@@ -1,8 +1,11 @@
-"""har_convert: the host side (TensorFlow): data loading, the model zoo, training and conversion."""
-import os
+"""har_convert: the host side (TensorFlow): data loading, the model zoo, training and conversion.
 
-# TensorFlow's C++ start-up chatter (CUDA probing on a CPU machine, oneDNN notices) buries the
-# commands' own output; errors still show. Set before any submodule imports TensorFlow.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+TensorFlow's C++ start-up chatter (CUDA probing on a CPU machine, oneDNN notices) buries the
+commands' own output: its log-level variables are set before any submodule imports it
+(har_device.core.quiet; -v/--verbose or HAR_EDGE_DEBUG=1 lets it through).
+"""
+from har_device.core.quiet import quiet_third_party
+
+quiet_third_party()
 
 __version__ = "0.1.0"

@@ -12,22 +12,23 @@ from typing import Any
 import numpy as np
 import tf_keras
 
+from har_convert.data.eval_set import EvalSet
 from har_convert.export.streaming import StreamingSplit
 from har_convert.source.facts import Geometry
 from har_convert.source.load import KerasSource
-from har_convert.data.eval_set import EvalSet
 from har_device.core.bundle import InputSpec, KeypointInput
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """Every input, read and checked."""
+    """Every input, read and checked; `assumed`: one warning for each fact that had to be
+    assumed (labels, frame rate, calibration), reported, and in the bundle's report."""
 
     loaded: KerasSource
     geometry: Geometry
     labels: list[str]
     labels_source: str
-    sample_fps: float
+    sample_fps: float | None
     train_info: dict[str, Any]
     input: InputSpec | None  # pixel models
     keypoints: KeypointInput | None  # pose models
@@ -35,6 +36,7 @@ class Prepared:
     calibration: np.ndarray
     calibration_source: str
     out: Path
+    assumed: list[str]
 
 
 @dataclass(frozen=True)

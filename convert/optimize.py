@@ -23,37 +23,11 @@ import tf_keras
 
 from har_convert.data import ClipSet, Dataset, load_dataset
 from har_convert.prune.channels import prune_channels
-from har_convert.prune.sparsity import apply_sparsity, parse_sparsity
+from har_convert.prune.sparsity import apply_sparsity
 from har_convert.quantize.qat import QAT_CONFIG, quantize_aware
+from har_convert.settings import DEFAULT_QAT_EPOCHS, OptimizeSettings, parse_sparsity
 from har_convert.train.finetune import FinetuneConfig, FinetuneResult, finetune
 from har_device.core.errors import BadInput
-
-DEFAULT_FINETUNE_EPOCHS = 10
-DEFAULT_QAT_EPOCHS = 3
-
-
-@dataclass(frozen=True)
-class OptimizeSettings:
-    """qat_epochs None: DEFAULT_QAT_EPOCHS when there is data; 0: no QAT."""
-
-    prune: float | None = None
-    round_to: int = 8
-    importance: str = "l1"
-    exclude: tuple[str, ...] = ()
-    finetune_epochs: int = DEFAULT_FINETUNE_EPOCHS
-    distill: bool = True
-    sparsity: str | None = None
-    qat_epochs: int | None = None
-    seed: int = 0
-
-    def wanted(self) -> bool:
-        """Whether any stage would run, given data."""
-        return bool(self.prune or self.sparsity or self.qat_epochs is None or self.qat_epochs)
-
-    def explicit_requests(self) -> list[str]:
-        asked = [("--prune", self.prune), ("--sparsity", self.sparsity),
-                 ("--qat-epochs", self.qat_epochs)]
-        return [option for option, value in asked if value]
 
 
 @dataclass(frozen=True)

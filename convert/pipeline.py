@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -28,43 +28,25 @@ from tqdm import tqdm
 import har_convert
 from har_convert.artifacts import Bridged, Prepared
 from har_convert.bridge.rebuild import Bridge
+from har_convert.data import index_folder
+from har_convert.data.eval_set import load_eval_set
 from har_convert.export.files import BY_NAME, ORDER, Bundle
 from har_convert.export.metadata import BundleFacts, write_bundle_metadata
 from har_convert.export.streaming import split_for_streaming
-from har_convert.optimize import Optimized, OptimizeSettings, optimize, training_data
+from har_convert.optimize import Optimized, optimize, training_data
 from har_convert.quantize.calibration import calibration_set, frame_samples
 from har_convert.quantize.tflite import Converted, convert_float, convert_int8, export_saved_model
-from har_convert.source.facts import (Geometry, geometry, read_train_info, resolve_labels,
-                                      resolve_sample_fps)
+from har_convert.settings import Options
+from har_convert.source.facts import (Geometry, assumptions, geometry, read_train_info,
+                                      resolve_labels, resolve_sample_fps)
 from har_convert.source.load import load_keras
-from har_convert.data import index_folder
-from har_convert.data.eval_set import load_eval_set
+from har_convert.source.preflight import output_dir
 from har_convert.verify.report import write_report
 from har_convert.verify.stages import verify
 from har_device.core.atomic import atomic_dir
 from har_device.core.bundle import InputSpec, KeypointInput, SourceModel
 from har_device.core.errors import BadInput
 from har_device.core.litert import TFLiteModel
-
-DEFAULT_CALIB_SAMPLES = 32
-
-
-@dataclass(frozen=True)
-class Options:
-    model: Path
-    data: Path | None = None
-    eval_dir: Path | None = None
-    calib: Path | None = None
-    calib_samples: int = DEFAULT_CALIB_SAMPLES
-    out: Path | None = None
-    frames: int | None = None
-    labels: Path | None = None
-    sample_fps: float | None = None
-    unsafe: bool = False
-    streaming: bool = True
-    ship_float: bool = True
-    threads: int | None = None
-    optimize: OptimizeSettings = field(default_factory=OptimizeSettings)
 
 
 def run(options: Options) -> dict[str, Any]:
@@ -97,18 +79,19 @@ def prepare(options: Options) -> Prepared:
     shape = geometry(loaded.model, options.frames, train_info)
     labels, labels_source = resolve_labels(options.model, options.labels, options.data,
                                            shape.classes)
-    sample_fps = resolve_sample_fps(options.model, options.sample_fps, train_info)
+    sample_fps = resolve_sample_fps(options.sample_fps, train_info)
     check_data_kinds(options, shape)
     seed = int(train_info.get("seed", 0))
     evaluation = load_eval_set(options.eval_dir, options.data, labels, shape.frames, shape.size,
                                sample_fps, seed)
-    calibration, calibration_source = calibration_set(
+    calibration, calibration_source, calibration_notes = calibration_set(
         options.calib, options.data, shape.frames, shape.size, options.calib_samples,
         sample_fps, seed, keypoints=shape.keypoints)
     pixels, keypoints = ((None, keypoint_input(options.model, train_info)) if shape.keypoints
                          else (input_spec(options.model, shape, train_info), None))
+    assumed = assumptions(options.model, labels, labels_source, sample_fps) + calibration_notes
     return Prepared(loaded, shape, labels, labels_source, sample_fps, train_info, pixels,
-                    keypoints, evaluation, calibration, calibration_source, out)
+                    keypoints, evaluation, calibration, calibration_source, out, assumed)
 
 
 KIND_WORDS = {"keypoints": "keypoint sequences (.npz)", "video": "videos"}
@@ -241,7 +224,7 @@ def write_bundle(bundle: Bundle, prepared: Prepared, staging: Path) -> None:
         name=loaded.path.stem, labels=prepared.labels, mode=bundle.mode(shape),
         frames=shape.frames, sample_fps=prepared.sample_fps, input=prepared.input,
         keypoints=prepared.keypoints,
-        source=SourceModel(path=str(loaded.path), sha256=loaded.sha256,
+        source=SourceModel(path=loaded.path.name, sha256=loaded.sha256,
                            architecture=prepared.train_info.get("arch")),
         converter={"har_convert": har_convert.__version__, "tensorflow": tf.__version__,
                    "source_flavour": loaded.flavour,
@@ -260,16 +243,6 @@ def make_readable(directory: Path) -> None:
     directory.chmod(0o777 & ~umask)
     for path in directory.iterdir():
         path.chmod(0o666 & ~umask)
-
-
-def output_dir(model: Path, out: Path | None) -> Path:
-    """`--out`, default `<model stem>_bundle/` beside the model; its parent must exist."""
-    out = out if out is not None else model.with_name(f"{model.stem}_bundle")
-    if not out.parent.is_dir():
-        raise BadInput(f"--out {out}: the parent folder {out.parent} does not exist")
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"--out {out}: exists and is not a folder")
-    return out
 
 
 def keypoint_input(model_path: Path, train_info: dict[str, Any]) -> KeypointInput:

@@ -2,8 +2,12 @@
 
 The pipeline itself is `har_convert.pipeline.run` (prepare -> bridge -> optimize -> convert ->
 bundle -> verify); this module is its command line: options, the final summary table and the exit
-code. The optimisation options (--prune, --sparsity, QAT) train on the --data clips; without them
-they are skipped and the report says so in one line.
+code. Every input TensorFlow is not needed for is checked first (har_convert.source.preflight),
+and the pipeline, which imports TensorFlow, only then: bad input is refused in about a second.
+What the conversion had to assume (labels, frame rate, calibration) is one warning each, followed
+by one line listing the options that would make the bundle better. The optimisation options
+(--prune, --sparsity, QAT) train on the --data clips; without them they are skipped and the
+report says so in one line.
 `--max-drop X` fails the command (exit 1) when an int8 stage loses more than X accuracy points
 against the float model; the bundle and its report are still written, since the conversion itself
 succeeded and the report is what the user needs to decide what to do next.
@@ -15,12 +19,15 @@ from typing import Any, Callable
 
 import click
 
-from har_convert.optimize import DEFAULT_FINETUNE_EPOCHS, DEFAULT_QAT_EPOCHS, OptimizeSettings
-from har_convert.pipeline import DEFAULT_CALIB_SAMPLES, Options, run
-from har_convert.prune.channels import CRITERIA
-from har_convert.prune.sparsity import parse_sparsity
-from har_convert.verify.report import WARN_DROP_POINTS, summary_table
-from har_device.cli.entry import run_cli
+import har_convert
+from har_convert.cli.startup import import_tensorflow
+from har_convert.quantize.calibration import DEFAULT_FOLDER, RANDOM_SOURCE
+from har_convert.settings import (CRITERIA, DEFAULT_CALIB_SAMPLES, DEFAULT_FINETUNE_EPOCHS,
+                                  DEFAULT_QAT_EPOCHS, WARN_DROP_POINTS, OptimizeSettings, Options,
+                                  parse_sparsity)
+from har_convert.source.facts import ASSUMED_LABELS
+from har_convert.source.preflight import output_dir, preflight
+from har_device.cli.entry import common_options, run_cli
 from har_device.core.errors import BadInput, WorkFailed
 
 PathOption = click.Path(path_type=Path)
@@ -107,24 +114,56 @@ def optimize_settings(prune: float | None, round_to: int, importance: str,
 @click.option("--threads", type=click.IntRange(min=1),
               help="Interpreter threads for evaluation and latency [LiteRT's default].")
 @optimization_options
+@common_options(har_convert.__version__)
 def command(model: Path, data: Path | None, eval_dir: Path | None, calib: Path | None,
             calib_samples: int, out: Path | None, frames: int | None, labels: Path | None,
             sample_fps: float | None, unsafe: bool, max_drop: float | None, no_streaming: bool,
             no_float: bool, threads: int | None, **optimization: Any) -> None:
-    report = run(Options(model=model, data=data, eval_dir=eval_dir, calib=calib,
-                         calib_samples=calib_samples, out=out, frames=frames, labels=labels,
-                         sample_fps=sample_fps, unsafe=unsafe, streaming=not no_streaming,
-                         ship_float=not no_float, threads=threads,
-                         optimize=optimize_settings(**optimization)))
-    click.echo(summary_table(report))
+    options = Options(model=model, data=data, eval_dir=eval_dir, calib=calib,
+                      calib_samples=calib_samples, out=out, frames=frames, labels=labels,
+                      sample_fps=sample_fps, unsafe=unsafe, streaming=not no_streaming,
+                      ship_float=not no_float, threads=threads,
+                      optimize=optimize_settings(**optimization))
+    preflight(options)
+    report = convert(options)
     for warning in report["warnings"]:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"bundle: {report['bundle']} (mode {report['mode']})")
+    better = improvements(report)
+    if better:
+        click.echo(f"to make the bundle better, pass {'; '.join(better)}", err=True)
+    click.echo(f"bundle: {output_dir(model, out)} (mode {report['mode']})")
     drops = report["accuracy_drop_points"]
     worst = max(drops, key=drops.get, default=None)
     if max_drop is not None and worst is not None and drops[worst] > max_drop:
         raise WorkFailed(f"{worst} lost {drops[worst]:.1f} accuracy points (more than "
                          f"--max-drop {max_drop:g}); the bundle and report were written")
+
+
+def convert(options: Options) -> dict[str, Any]:
+    """The pipeline, imported only now that every input has been checked: it loads TensorFlow.
+    Prints the summary table; returns the report."""
+    import_tensorflow()
+    from har_convert.pipeline import run
+    from har_convert.verify.report import summary_table
+
+    report = run(options)
+    click.echo(summary_table(report))
+    return report
+
+
+def improvements(report: dict[str, Any]) -> list[str]:
+    """What the user could add for a better bundle, from what the conversion had to do without."""
+    better = []
+    if report["labels_source"] == ASSUMED_LABELS:
+        better.append("--labels FILE (class names for the events)")
+    if report["sample_fps"] is None:
+        better.append("--sample-fps R (the training frame rate, which the agent samples at)")
+    if not report["evaluation"]["clips"]:
+        better.append("--data DIR (accuracy measured on held-out clips, quantization-aware "
+                      "training, calibration on the training footage)")
+    elif report["calibration"]["source"] in (DEFAULT_FOLDER, RANDOM_SOURCE):
+        better.append("--calib DIR (int8 ranges from footage like your camera's)")
+    return better
 
 
 main = run_cli(command, "har-convert")

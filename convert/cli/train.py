@@ -10,34 +10,33 @@ Writes beside `model.keras`: `model.labels.txt` (the class order, read by har-co
 `model.train.json` (how it was trained, including the input mapping and `sample_fps` the agent
 must use), `model.report.json` / `model.report.md` (test-split metrics) and
 `model.confusion.png`. Every file is written atomically and `model.keras` last, so a model on
-disk always has its labels and report.
+disk always has its labels and report. The options, the data folder and the output path are
+checked before TensorFlow is imported (seconds), so `--help` and bad input answer at once.
 """
 from __future__ import annotations
-
-import os
-
-# TensorFlow's C++ start-up chatter (CUDA probing on CPU-only hosts) would bury the one-line
-# errors and the summary; set TF_CPP_MIN_LOG_LEVEL yourself to see it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from tabulate import tabulate
 
+import har_convert
+from har_convert.cli.startup import import_tensorflow
 from har_convert.data import ClipIndex, common_fps, index_folder, load_dataset
-from har_convert.data.batches import NO_AUGMENTATION, Augmentation
-from har_convert.train.fit import TrainConfig, TrainResult, build_model, train
-from har_convert.train.zoo import ARCHITECTURES, ArchSpec, spec_for
-from har_convert.train.metrics import (format_per_class_table, format_summary_table,
-                                        plot_confusion)
-from har_device.cli.entry import run_cli
+from har_convert.settings import (ARCHITECTURE_NAMES, KEYPOINT_ARCHITECTURES, NO_AUGMENTATION,
+                                   Augmentation, TrainConfig, check_architecture)
+from har_convert.train.metrics import format_per_class_table, format_summary_table, plot_confusion
+from har_device.cli.entry import common_options, run_cli
 from har_device.core.atomic import atomic_path, write_text_atomic
 from har_device.core.bundle import KeypointInput
 from har_device.core.errors import BadInput
+
+if TYPE_CHECKING:
+    from har_convert.train.fit import TrainResult
+    from har_convert.train.zoo import ArchSpec
 
 OUTPUT_SUFFIXES = (".labels.txt", ".train.json", ".report.json", ".report.md", ".confusion.png")
 
@@ -79,15 +78,22 @@ def sibling(out: Path, suffix: str) -> Path:
 @click.option("--no-augment", is_flag=True,
               help="Train without flip/rotation/crop augmentation (keypoints: without mirroring).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@common_options(har_convert.__version__)
 def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | None,
         alpha: float | None, dropout: float | None, epochs: int, batch: int, lr: float,
         lr_final: float, patience: int, sample_fps: float | None, split: int, seed: int,
         no_augment: bool, quiet: bool) -> None:
     """Train a reference HAR architecture and write model.keras with its labels and report."""
     _check_out(out)
-    spec = spec_for(arch)
+    check_architecture(arch)
     index = index_folder(data_dir, split=split, seed=seed)
-    _check_kind(spec, index)
+    _check_kind(arch, index)
+    sample_fps = sample_fps or _data_fps(index)
+    import_tensorflow()
+    from har_convert.train.fit import build_model, train
+    from har_convert.train.zoo import spec_for
+
+    spec = spec_for(arch)
     frames = spec.default_frames if frames is None else frames
     size = spec.default_size if size is None else size
     alpha = spec.default_alpha if alpha is None else alpha
@@ -96,7 +102,6 @@ def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | No
                          final_lr_fraction=lr_final, seed=seed, patience=patience,
                          augmentation=NO_AUGMENTATION if no_augment else Augmentation())
     model = build_model(config, len(index.labels))
-    sample_fps = sample_fps or _data_fps(index)
     data = load_dataset(data_dir, frames, size, sample_fps=sample_fps, split=split, seed=seed,
                         progress=not quiet)
     click.echo(f"{arch}: {len(data.labels)} classes, {len(data.train)} train / {len(data.test)}"
@@ -115,14 +120,14 @@ def _check_out(out: Path) -> None:
         raise BadInput(f"--out {out}: folder {out.parent} does not exist")
 
 
-def _check_kind(spec: ArchSpec, index: ClipIndex) -> None:
+def _check_kind(arch: str, index: ClipIndex) -> None:
     """Keypoint heads train on keypoint sequences, every other architecture on videos."""
-    keypoints = spec.kind == "keypoints"
-    if keypoints != (index.kind == "keypoints"):
-        held = "keypoint sequences (.npz)" if index.kind == "keypoints" else "videos"
-        fits = ", ".join(name for name, other in ARCHITECTURES.items()
-                         if (other.kind == "keypoints") == (index.kind == "keypoints"))
-        raise BadInput(f"--data {index.root}: holds {held}, which --arch {spec.name} does not "
+    sequences = index.kind == "keypoints"
+    if (arch in KEYPOINT_ARCHITECTURES) != sequences:
+        held = "keypoint sequences (.npz)" if sequences else "videos"
+        fits = ", ".join(name for name in ARCHITECTURE_NAMES
+                         if (name in KEYPOINT_ARCHITECTURES) == sequences)
+        raise BadInput(f"--data {index.root}: holds {held}, which --arch {arch} does not "
                        f"read; architectures for them: {fits}")
 
 
@@ -145,7 +150,7 @@ def train_info(config: TrainConfig, spec: ArchSpec, data_dir: Path, sample_fps: 
                       "colour": "RGB", "scale": 1 / 255, "offset": 0.0}}),
         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
         "seconds": round(result.seconds, 1), "params": int(result.model.count_params()),
-        "seed": config.seed, "data": str(data_dir.resolve()), "split": split_source,
+        "seed": config.seed, "data": data_dir.resolve().name, "split": split_source,
         "validation": result.validation, "batch": config.batch,
         "learning_rate": config.learning_rate, "final_lr_fraction": config.final_lr_fraction,
         "augmentation": asdict(config.augmentation),

@@ -16,26 +16,13 @@ Separate from the loader because it imports TensorFlow; `har_convert.data` itsel
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
 from har_convert.data.dataset import ClipSet
+from har_convert.settings import Augmentation
 from har_device.core.keypoints import FEATURES, KEYPOINTS, MIRROR, PER_KEYPOINT
-
-
-@dataclass(frozen=True)
-class Augmentation:
-    """flip: mirror left-right with p=0.5; max_rotation_deg: uniform in +-this;
-    min_crop: the crop's side is uniform in [min_crop, 1] of the frame's (1.0: no crop)."""
-
-    flip: bool = True
-    max_rotation_deg: float = 10.0
-    min_crop: float = 0.8
-
-
-NO_AUGMENTATION = Augmentation(flip=False, max_rotation_deg=0.0, min_crop=1.0)
 
 
 def training_dataset(clips: ClipSet, batch: int, seed: int,

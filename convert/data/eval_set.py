@@ -33,10 +33,10 @@ def load_eval_set(eval_dir: Path | None, data_dir: Path | None, labels: list[str
     """None when neither folder is given (the report then has sizes and latencies only)."""
     if eval_dir is not None:
         index = index_folder(eval_dir)
-        refs, source = index.clips, f"{eval_dir} (all clips)"
+        refs, source = index.clips, f"{eval_dir.name} (all clips)"
     elif data_dir is not None:
         index = index_folder(data_dir, seed=seed)
-        refs, source = index.test, f"{data_dir} (test split: {index.split_source})"
+        refs, source = index.test, f"{data_dir.name} (test split: {index.split_source})"
     else:
         return None
     clips, skipped = load_clips(refs, frames, size, sample_fps, name="evaluation clips")

@@ -39,7 +39,7 @@ class BundleFacts:
     labels: list[str]
     mode: BundleMode
     frames: int
-    sample_fps: float
+    sample_fps: float | None
     input: InputSpec | None
     source: SourceModel
     converter: dict[str, Any]
@@ -75,11 +75,15 @@ def embed_metadata(path: Path, content: dict[str, Any]) -> None:
     model = flatbuffer_utils.read_model(str(path))
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(json.dumps(content, sort_keys=True).encode(), dtype=np.uint8)
-    model.buffers.append(buffer)
-    entry = schema.MetadataT()
-    entry.name = EMBEDDED_METADATA
-    entry.buffer = len(model.buffers) - 1
-    model.metadata = [m for m in model.metadata or [] if _name(m) != EMBEDDED_METADATA] + [entry]
+    entry = next((m for m in model.metadata or [] if _name(m) == EMBEDDED_METADATA), None)
+    if entry is None:
+        entry = schema.MetadataT()
+        entry.name = EMBEDDED_METADATA
+        entry.buffer = len(model.buffers)
+        model.buffers.append(buffer)
+        model.metadata = [*(model.metadata or []), entry]
+    else:
+        model.buffers[entry.buffer] = buffer
     flatbuffer_utils.write_model(model, str(path))
     TFLiteModel(path)
     if read_embedded_metadata(path) != content:

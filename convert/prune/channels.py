@@ -28,10 +28,10 @@ import tf_keras
 from har_convert.graph.mapping import map_layers
 from har_convert.prune.groups import (CHANNELWISE, PRODUCERS, RECURRENT, ChannelGraph, ChannelGroup,
                                       Layout, analyse, recurrent_width)
+from har_convert.settings import CRITERIA
 from har_device.core.errors import BadInput
 
 Layer = tf_keras.layers.Layer
-CRITERIA = ("l1", "l2", "bn")
 EXCLUDE_NAMES_SHOWN = 12
 
 

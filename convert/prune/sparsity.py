@@ -14,7 +14,6 @@ result is a plain tf_keras model whose kernels hold the zeros.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +23,7 @@ from tensorflow_model_optimization.python.core.sparsity.keras import (prune, pru
 
 from har_convert.data import Dataset
 from har_convert.graph.mapping import copy_model, map_layers
+from har_convert.settings import SparsitySpec
 from har_convert.train.finetune import FinetuneConfig, FinetuneResult, finetune
 from har_device.core.errors import BadInput
 
@@ -35,17 +35,6 @@ RATIO_LAYERS = frozenset({"Conv1D", "Conv2D", "Conv3D", "Dense", "SeparableConv1
 
 
 @dataclass(frozen=True)
-class SparsitySpec:
-    """Either m_by_n (zeros, block) or a ratio of zeros."""
-
-    m_by_n: tuple[int, int] | None = None
-    ratio: float | None = None
-
-    def __str__(self) -> str:
-        return f"{self.m_by_n[0]}:{self.m_by_n[1]}" if self.m_by_n else f"{self.ratio:g}"
-
-
-@dataclass(frozen=True)
 class SparsityResult:
     """model: the stripped model; layers: names of the sparsified layers; sparsity: the fraction
     of zeros over their kernels; training: the fine-tuning run."""
@@ -54,24 +43,6 @@ class SparsityResult:
     layers: list[str]
     sparsity: float
     training: FinetuneResult
-
-
-def parse_sparsity(text: str) -> SparsitySpec:
-    """"2:4" -> M-by-N, "0.5" -> a ratio; anything else is a BadInput naming --sparsity."""
-    match = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", text)
-    if match:
-        zeros, block = int(match[1]), int(match[2])
-        if 0 < zeros < block:
-            return SparsitySpec(m_by_n=(zeros, block))
-    else:
-        try:
-            ratio = float(text)
-        except ValueError:
-            ratio = -1.0
-        if 0 < ratio < 1:
-            return SparsitySpec(ratio=ratio)
-    raise BadInput(f"--sparsity: expected M:N with 0 < M < N (e.g. 2:4) or a ratio of zeros in "
-                   f"(0, 1), got {text!r}")
 
 
 def apply_sparsity(model: tf_keras.Model, spec: SparsitySpec, data: Dataset, epochs: int,

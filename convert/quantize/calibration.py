@@ -2,7 +2,7 @@
 
 Where from: `--calib` when given; else the train split of `--data` (the model's own kind of
 footage, and never the clips it is evaluated on); else the shipped `calibration_data/` (in the
-working directory, else in the repository).
+working directory, else in the repository) when its clips fit the input; else random pixels.
 
 A folder (UCF layout, e.g. the shipped calibration_data/) is decoded by
 `har_convert.data.calibration_samples` at the model's T and size. A `.npy` array (N, T, H, W, 3),
@@ -23,27 +23,52 @@ from har_device.core.preprocess import resize_frame
 CLIP_RANK = 5
 FRAMES_PER_CLIP_FOR_FRAME_MODELS = 4
 DEFAULT_FOLDER = "calibration_data"
+RANDOM_SOURCE = "random pixels"
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def calibration_set(calib: Path | None, data_dir: Path | None, frames: int, size: int | None,
                     n: int, sample_fps: float | None, seed: int = 0,
-                    keypoints: bool = False) -> tuple[np.ndarray, str]:
+                    keypoints: bool = False) -> tuple[np.ndarray, str, list[str]]:
     """(model inputs float32 (<=n, frames, size, size, 3), or (<=n, frames, FEATURES) for a
-    keypoint model, and where they came from). A keypoint model has no shipped default set."""
+    keypoint model, where they came from by name, the warning saying what was assumed when
+    neither --calib nor --data was given). A keypoint model has no shipped default set."""
     if calib is not None:
-        return load_calibration(calib, frames, size, n, sample_fps), str(calib)
+        return load_calibration(calib, frames, size, n, sample_fps), calib.name, []
     if data_dir is not None:
-        return _from_train_split(data_dir, frames, size, n, sample_fps, seed), \
-            f"{data_dir} (train split)"
+        return (_from_train_split(data_dir, frames, size, n, sample_fps, seed),
+                f"{data_dir.name} (train split)", [])
     if keypoints:
         raise BadInput("no calibration data for a keypoint model: pass --calib DIR or --data DIR "
                        "(keypoint sequences, e.g. from har-synth skeletons)")
-    for folder in (Path.cwd() / DEFAULT_FOLDER, REPOSITORY / DEFAULT_FOLDER):
-        if folder.is_dir():
-            return load_calibration(folder, frames, size, n, sample_fps), str(folder)
-    raise BadInput(f"no calibration data: pass --calib DIR or --data DIR (no {DEFAULT_FOLDER}/ "
-                   "here or in the repository)")
+    return _assumed_calibration(frames, size, n, sample_fps, seed)
+
+
+def _assumed_calibration(frames: int, size: int, n: int, sample_fps: float | None,
+                         seed: int) -> tuple[np.ndarray, str, list[str]]:
+    """The shipped calibration_data/ when its clips fit the input (enough frames), else random
+    pixels: they convert, but give int8 ranges unrelated to real footage, and the warning says so."""
+    folder = next((folder for folder in (Path.cwd() / DEFAULT_FOLDER, REPOSITORY / DEFAULT_FOLDER)
+                   if folder.is_dir()), None)
+    if folder is None:
+        reason = f"no {DEFAULT_FOLDER}/ here or in the repository"
+    else:
+        try:
+            clips = load_calibration(folder, frames, size, n, sample_fps)
+        except BadInput:
+            reason = f"{DEFAULT_FOLDER}/ has no clip that fits the input (T={frames})"
+        else:
+            return clips, DEFAULT_FOLDER, [
+                f"calibration: int8 ranges from {DEFAULT_FOLDER}/ (synthetic people) until you "
+                "pass --calib DIR with footage like your camera's, or --data DIR"]
+    return random_clips(frames, size, n, seed), RANDOM_SOURCE, [
+        f"calibration: {reason}; int8 ranges from random pixels, so int8 accuracy may be poor "
+        "until you pass --calib DIR or --data DIR"]
+
+
+def random_clips(frames: int, size: int, n: int, seed: int) -> np.ndarray:
+    """n clips of uniform random pixels, x in [0, 1): the calibration of last resort."""
+    return np.random.default_rng(seed).random((n, frames, size, size, 3), dtype=np.float32)
 
 
 def _from_train_split(data_dir: Path, frames: int, size: int, n: int,

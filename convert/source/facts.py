@@ -18,6 +18,7 @@ from har_device.core.errors import BadInput
 from har_device.core.keypoints import FEATURES, KEYPOINTS, NORMALISATION, PER_KEYPOINT
 
 FRAME_MODEL_DEFAULT_FRAMES = 16
+ASSUMED_LABELS = "assumed (class_<index>)"
 
 
 @dataclass(frozen=True)
@@ -109,20 +110,21 @@ def _keypoint_features(model: Any, features: int | None) -> int:
 
 def resolve_labels(model_path: Path, labels_file: Path | None, data_dir: Path | None,
                    classes: int) -> tuple[list[str], str]:
-    """(labels, where they came from): --labels, else `<stem>.labels.txt`, else the class
-    folders of --data. Their count must match the model's output size."""
+    """(labels, where they came from, by file or folder name): --labels, else
+    `<stem>.labels.txt`, else the class folders of --data, else `class_0`... (ASSUMED_LABELS:
+    a bundle that works, whose events name the class by its index until the labels are given).
+    Their count must match the model's output size."""
     candidates = [labels_file, sibling(model_path, ".labels.txt")]
     source = next((path for path in candidates if path is not None and path.is_file()), None)
     if labels_file is not None and source != labels_file:
         raise BadInput(f"--labels {labels_file}: no such file")
     if source is not None:
         labels = [line.strip() for line in source.read_text().splitlines() if line.strip()]
-        where = str(source)
+        where = source.name
     elif data_dir is not None:
-        labels, where = index_folder(data_dir).labels, f"class folders of {data_dir}"
+        labels, where = index_folder(data_dir).labels, f"class folders of {data_dir.name}"
     else:
-        raise BadInput(f"{model_path}: no labels; pass --labels FILE (one per line), keep "
-                       f"{sibling(model_path, '.labels.txt').name} beside the model, or pass --data")
+        return [f"class_{index}" for index in range(classes)], ASSUMED_LABELS
     if len(labels) != classes:
         raise BadInput(f"{where}: {len(labels)} labels, but the model outputs {classes} classes")
     if len(set(labels)) != len(labels):
@@ -130,11 +132,23 @@ def resolve_labels(model_path: Path, labels_file: Path | None, data_dir: Path | 
     return labels, where
 
 
-def resolve_sample_fps(model_path: Path, option: float | None, train_info: dict[str, Any]) -> float:
-    """The frame rate the model was trained at: --sample-fps, else `<stem>.train.json`."""
+def resolve_sample_fps(option: float | None, train_info: dict[str, Any]) -> float | None:
+    """The frame rate the model was trained at: --sample-fps, else `<stem>.train.json`, else
+    None (unknown: the agent then runs the model at the camera's own rate)."""
     rate = option or train_info.get("sample_fps")
-    if not rate:
-        raise BadInput(f"{model_path}: unknown training frame rate; pass --sample-fps R or keep "
-                       f"{sibling(model_path, '.train.json').name} (written by har-train) beside "
-                       "the model")
-    return float(rate)
+    return float(rate) if rate else None
+
+
+def assumptions(model_path: Path, labels: list[str], labels_source: str,
+                sample_fps: float | None) -> list[str]:
+    """One warning for each fact the conversion had to assume, naming the option that gives it."""
+    warnings = []
+    if labels_source == ASSUMED_LABELS:
+        warnings.append(f"labels: none given, so the classes are named {labels[0]}..{labels[-1]} "
+                        f"until you pass --labels FILE (one name per line, in output order) or "
+                        f"keep {sibling(model_path, '.labels.txt').name} beside the model")
+    if sample_fps is None:
+        warnings.append("frame rate: the rate the model was trained at is unknown, so the agent "
+                        "will feed it every camera frame (the camera's rate) until you pass "
+                        "--sample-fps R")
+    return warnings

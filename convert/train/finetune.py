@@ -31,7 +31,8 @@ import tf_keras
 from tqdm import tqdm
 
 from har_convert.data import ClipSet, Dataset
-from har_convert.data.batches import Augmentation, fixed_batches, training_dataset
+from har_convert.data.batches import fixed_batches, training_dataset
+from har_convert.settings import Augmentation
 from har_convert.train.fit import split_validation
 from har_device.core.errors import BadInput
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -29,29 +29,13 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from har_convert.data import ClipSet, Dataset, stratified_group_split
-from har_convert.data.batches import Augmentation, fixed_batches, frames_of, training_dataset
-from har_convert.train.zoo import build, clip_scores, fold_time, spec_for
+from har_convert.data.batches import fixed_batches, frames_of, training_dataset
+from har_convert.settings import TrainConfig
 from har_convert.train.metrics import classification_report
+from har_convert.train.zoo import build, clip_scores, fold_time, spec_for
 
 MIN_GROUPS_TO_CARVE = 3
 VALIDATION_BATCH = 32
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    arch: str
-    frames: int
-    size: int | None  # None: a keypoint model
-    alpha: float | None
-    dropout: float | None = None
-    epochs: int = 40
-    batch: int = 8
-    learning_rate: float = 1e-3
-    final_lr_fraction: float = 1.0
-    seed: int = 0
-    patience: int = 8
-    val_fraction: float = 0.2
-    augmentation: Augmentation = field(default_factory=Augmentation)
 
 
 @dataclass(frozen=True)

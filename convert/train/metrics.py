@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from tabulate import tabulate
 
 from har_device.core.atomic import atomic_path
@@ -92,7 +90,11 @@ def format_summary_table(report: dict[str, Any]) -> str:
 
 def plot_confusion(confusion: Sequence[Sequence[int]], labels: Sequence[str], path: Path | str,
                    title: str) -> None:
-    """Write the confusion matrix as an annotated PNG (rows = true), atomically."""
+    """Write the confusion matrix as an annotated PNG (rows = true), atomically. Matplotlib is
+    imported here, when a plot is made: it would cost the commands' --help half a second."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     counts = np.asarray(confusion)
     side = 1.2 + 0.7 * len(labels)
     figure = Figure(figsize=(side + 1.5, side), dpi=100, layout="constrained")

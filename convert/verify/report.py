@@ -14,9 +14,9 @@ from typing import Any
 
 from tabulate import tabulate
 
+from har_convert.settings import WARN_DROP_POINTS
 from har_convert.train.metrics import plot_confusion
 
-WARN_DROP_POINTS = 2.0
 INT8_STAGES = ("int8", "streaming_int8")
 METRIC_KEYS = ("accuracy", "f1_macro", "precision_macro", "recall_macro", "top5_accuracy")
 

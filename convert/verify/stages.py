@@ -81,8 +81,8 @@ def verify(bundle: Bundle, prepared: Prepared, bridged: Bridged, threads: int | 
                      "although every layer matches on its own inputs (float rounding compounded "
                      "through the network)")
     return {
-        "name": source.stem, "bundle": str(prepared.out), "mode": bundle.mode(shape),
-        "source_model": {"path": str(source), "sha256": prepared.loaded.sha256,
+        "name": source.stem, "bundle": prepared.out.name, "mode": bundle.mode(shape),
+        "source_model": {"path": source.name, "sha256": prepared.loaded.sha256,
                          "flavour": prepared.loaded.flavour},
         "frames": shape.frames, "sample_fps": prepared.sample_fps,
         **({"keypoints": prepared.keypoints.model_dump()} if prepared.keypoints else
@@ -98,7 +98,7 @@ def verify(bundle: Bundle, prepared: Prepared, bridged: Bridged, threads: int | 
                        "skipped": evaluation.skipped if evaluation else 0},
         "optimization": {**optimized.details, "skipped": optimized.skipped},
         "stages": stages, "accuracy_drop_points": drops,
-        "warnings": warnings_for(stages, drops) + notes,
+        "warnings": prepared.assumed + warnings_for(stages, drops) + notes,
     }
 
 

@@ -110,9 +110,14 @@ class Agent:
             source_reconnects=source.reconnects if source else 0,
             last_event=summary.events[-1] if summary.events else None)
 
+    def open_source(self) -> Source:
+        """Open the configured source (a missing camera is BadInput here, before any output)."""
+        self.source = open_source(self.config.source, self.config.loop,
+                                  self.config.stall_timeout_s)
+        return self.source
+
     def run(self, stop: threading.Event) -> RunSummary:
-        source = self.source = open_source(self.config.source, self.config.loop,
-                                           self.config.stall_timeout_s)
+        source = self.source or self.open_source()
         sampler = FrameSampler(self.model.sample_fps)
         self.started_mono = started = time.monotonic()
         last: Frame | None = None

@@ -1,4 +1,5 @@
-"""The `har-agent` command: `run`, `check-config`, `alerts`, `install-service`, `uninstall-service`."""
+"""The `har-agent` command: `run`, `check-config`, `doctor`, `alerts`, `install-service`,
+`uninstall-service`."""
 from __future__ import annotations
 
 import logging
@@ -10,11 +11,13 @@ from typing import Any
 import click
 from tabulate import tabulate
 
+import har_device
 from har_device.agent.latency import STAGES
 from har_device.agent.loop import Agent, RunSummary, open_model
 from har_device.cli.alerts import alerts
 from har_device.cli.console import ConsoleSink
-from har_device.cli.entry import run_cli
+from har_device.cli.doctor import doctor
+from har_device.cli.entry import common_options, run_cli
 from har_device.cli.mqtt_options import mqtt_run_options
 from har_device.cli.service import install_service, uninstall_service
 from har_device.config.mqtt import mqtt_overrides
@@ -24,6 +27,7 @@ from har_device.service.notify import ServiceNotifier
 
 
 @click.group(help="Run a har-edge bundle against a camera and raise action events.")
+@common_options(har_device.__version__)
 def cli() -> None:
     """Group of the agent's subcommands."""
 
@@ -70,6 +74,7 @@ def run(config_path: Path | None, **options: Any) -> None:
     if mqtt:
         mqtt.start(agent.model)
     stop = _stop_on_signals()
+    agent.open_source()
     click.echo(f"har-agent: {agent.model.name} ({agent.model.mode}, T={agent.model.frames}, "
                f"{agent.model.sample_fps or 'every'} fps) on {config.source}", err=True)
     summary = agent.run(stop)
@@ -99,6 +104,7 @@ def check_config(config_path: Path, bundle: Path | None) -> None:
     click.echo(f"{config_path}: OK (model {model.name}, labels {', '.join(model.labels)})")
 
 
+cli.add_command(doctor)
 cli.add_command(install_service)
 cli.add_command(uninstall_service)
 cli.add_command(alerts)

@@ -9,10 +9,11 @@ from typing import Any
 import click
 from tabulate import tabulate
 
+import har_device
+from har_device.bench.end_to_end import pipeline_bench
 from har_device.bench.model import (compare, frame_inputs, host_facts, measure, thermal_state,
                                     timing_dict)
-from har_device.bench.end_to_end import pipeline_bench
-from har_device.cli.entry import run_cli
+from har_device.cli.entry import common_options, run_cli
 from har_device.core.atomic import write_text_atomic
 from har_device.core.bundle import InputSpec, load_bundle
 from har_device.core.errors import BadInput
@@ -62,6 +63,7 @@ def _inputs(path: Path, source: str | None, spec: InputSpec | None) -> list | No
 @click.option("--frames", default=200, show_default=True, type=click.IntRange(min=10),
               help="frames for --pipeline")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), help="write the results here")
+@common_options(har_device.__version__)
 def cli(target: Path, threads: str, runs: int, warmup: int, min_secs: float, source: str | None,
         other: Path | None, pipeline: str | None, frames: int, json_out: Path | None) -> None:
     counts = _thread_counts(threads)

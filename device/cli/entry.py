@@ -1,19 +1,46 @@
-"""How every har-edge command ends: `run_cli` turns the error contract into one line and an exit
-code (docs/design.md, "Exit codes"). The host's commands use it too, so both sides end alike."""
+"""How every har-edge command starts and ends.
+
+`run_cli` turns the error contract into one line and an exit code (docs/design.md, "Exit codes");
+the host's commands use it too, so both sides end alike. `common_options` gives every command
+`--version` and `-v/--verbose` (third-party log lines, silenced by default: har_device.core.quiet).
+"""
 from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, NoReturn
+from typing import Callable, NoReturn, TypeVar
 
 import click
 
 from har_device.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, HarEdgeError
+from har_device.core.quiet import be_verbose, quiet_third_party
+
+Command = TypeVar("Command", bound=Callable)
+
+
+def _verbose(_context: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        be_verbose()
+
+
+def common_options(version: str) -> Callable[[Command], Command]:
+    """`--version` and `-v/--verbose`; eager, so they act before the other options are read."""
+
+    def decorate(command: Command) -> Command:
+        command = click.option("-v", "--verbose", is_flag=True, expose_value=False,
+                               is_eager=True, callback=_verbose,
+                               help="Show third-party log lines (TensorFlow, LiteRT, OpenCV).")(
+            command)
+        return click.version_option(version, "--version", message="%(prog)s %(version)s")(command)
+
+    return decorate
 
 
 def fail(error: HarEdgeError, prog: str) -> NoReturn:
     click.echo(f"{prog}: error: {error}", err=True)
     sys.exit(error.exit_code)
+
+
 def run_cli(command: click.Command, prog: str) -> Callable[[], None]:
     """Wrap a click command so HarEdgeError and click's usage errors all exit with one line.
 
@@ -21,6 +48,7 @@ def run_cli(command: click.Command, prog: str) -> Callable[[], None]:
     """
 
     def main() -> None:
+        quiet_third_party()
         try:
             command.main(prog_name=prog, standalone_mode=False)
         except HarEdgeError as error:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from har_device.cli.doctor import require_healthy
 from har_device.core.errors import BadInput
 from har_device.service.install import SERVICE, Layout, install, uninstall
 
@@ -28,10 +29,20 @@ def _layout(root: Path, user: str) -> Layout:
 @click.option("--root", type=click.Path(path_type=Path), default=Path("/"), show_default=True,
               help="install into this root instead of the running system (no systemctl)")
 @click.option("--no-start", is_flag=True, help="install and do not enable or start the service")
+@click.option("--skip-doctor", is_flag=True,
+              help="install even when har-agent doctor finds a failing check")
 def install_service(config_path: Path | None, bundle: Path | None, user: str, root: Path,
-                    no_start: bool) -> None:
-    """Install (or update) the agent as a hardened systemd service."""
-    changed = install(_layout(root, user), config_path, bundle, start=not no_start)
+                    no_start: bool, skip_doctor: bool) -> None:
+    """Install (or update) the agent as a hardened systemd service.
+
+    On the running system, `har-agent doctor` runs first and a failing check stops the install:
+    a service that cannot reach its camera or broker would only restart forever. Into an image
+    (--root) it does not run: this machine is not the device.
+    """
+    layout = _layout(root, user)
+    if layout.is_live_system and not skip_doctor:
+        require_healthy(config_path, bundle)
+    changed = install(layout, config_path, bundle, start=not no_start)
     if not changed:
         click.echo(f"{SERVICE}: already installed, nothing changed")
     for path in changed:

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from har_device.cli.entry import run_cli
+import har_device
+from har_device.cli.entry import common_options, run_cli
 from har_device.core.atomic import write_text_atomic
 from har_device.core.errors import BadInput
 from har_device.core.video import write_video
@@ -31,6 +32,7 @@ def _common(command: click.Command) -> click.Command:
 
 
 @click.group()
+@common_options(har_device.__version__)
 def cli() -> None:
     """Render synthetic people doing fall, walk, sit, bend, wave, idle: a UCF101-style dataset, or one
     scripted scene with its ground-truth timeline. Deterministic by --seed."""

@@ -124,6 +124,9 @@ def default_event_settings(labels: list[str]) -> dict[str, EventDefaults]:
 
 
 class SourceModel(Strict):
+    """The Keras model a bundle was converted from; `path` is its bare file name (a bundle is
+    copied between machines, so it never records where the model was on the converting one)."""
+
     path: str
     sha256: str
     architecture: str | None = None
@@ -138,7 +141,9 @@ class BundleMetadata(Strict):
     labels: list[str] = Field(min_length=2)
     mode: BundleMode
     frames: int = Field(ge=1)
-    sample_fps: float = Field(gt=0)
+    sample_fps: float | None = Field(
+        gt=0, description="the rate the model was trained at; None: unknown, the agent takes "
+                          "every camera frame")
     input: InputSpec | None = None
     keypoints: KeypointInput | None = None
     files: dict[str, ModelFile]

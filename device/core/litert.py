@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from har_device.core.errors import BadInput
+from har_device.core.quiet import stderr_silenced
 
 try:
     from ai_edge_litert.interpreter import Interpreter
@@ -51,15 +52,20 @@ def _tensor_info(detail: dict) -> TensorInfo:
 
 
 class TFLiteModel:
-    """A loaded `.tflite` with one input and one output, ready to `invoke`."""
+    """A loaded `.tflite` with one input and one output, ready to `invoke`.
+
+    LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." from C++ when the
+    interpreter is built, so descriptor 2 is silenced around that (har_device.core.quiet).
+    """
 
     def __init__(self, path: Path | str, threads: int | None = None):
         self.path = Path(path)
         if not self.path.is_file():
             raise BadInput(f"{self.path}: no such model file")
         try:
-            self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
-            self.interpreter.allocate_tensors()
+            with stderr_silenced():
+                self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
+                self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise BadInput(f"{self.path}: not a loadable TFLite model ({first_line})") from None

@@ -14,6 +14,7 @@ from typing import Any, Callable, Literal
 
 import keras
 
+from har_convert.settings import check_architecture
 from har_convert.train.zoo.attention import build_cnn_lstm_attention
 from har_convert.train.zoo.convlstm import build_convlstm
 from har_convert.train.zoo.efficientnet_lite import build_effnetlite_tcn
@@ -115,11 +116,7 @@ def build(name: str, *, num_classes: int, frames: int | None = None, size: int |
 
 def spec_for(name: str) -> ArchSpec:
     """The registry entry for `name`, or BadInput listing the known names."""
-    try:
-        return ARCHITECTURES[name]
-    except KeyError:
-        raise BadInput(f"--arch: unknown architecture {name!r}; "
-                       f"expected one of {', '.join(ARCHITECTURES)}") from None
+    return ARCHITECTURES[check_architecture(name)]
 
 
 def _check_int(field: str, value: Any, minimum: int) -> int:

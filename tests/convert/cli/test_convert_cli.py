@@ -217,7 +217,8 @@ def test_max_drop_fails_the_command_but_keeps_the_bundle(monkeypatch: pytest.Mon
                                                          converted: Run) -> None:
     report = json.loads((converted.out / "report.json").read_text())
     report["accuracy_drop_points"] = {"int8": 3.0, "streaming_int8": 1.0}
-    monkeypatch.setattr("har_convert.cli.convert.run", lambda options: report)
+    monkeypatch.setattr("har_convert.cli.convert.preflight", lambda options: None)
+    monkeypatch.setattr("har_convert.cli.convert.convert", lambda options: report)
     code, _, stderr = har_convert("any.keras", "--max-drop", 2)
     assert code == 1
     assert error_lines(stderr) == ["har-convert: error: int8 lost 3.0 accuracy points (more "

@@ -274,7 +274,8 @@ def test_pipeline_is_deterministic_by_seed_and_varies_by_epoch(tiny_train) -> No
 def test_augmentation_is_the_same_for_every_frame_of_a_clip() -> None:
     import tensorflow as tf
 
-    from har_convert.data.batches import Augmentation, augment
+    from har_convert.data.batches import augment
+    from har_convert.settings import Augmentation
     rng = np.random.default_rng(0)
     frame = rng.random((32, 32, 3), dtype=np.float32)
     clip = tf.constant(np.repeat(frame[None], 5, axis=0))
@@ -290,7 +291,8 @@ def test_augmentation_is_the_same_for_every_frame_of_a_clip() -> None:
 def test_flip_only_mirrors_and_no_augmentation_is_identity() -> None:
     import tensorflow as tf
 
-    from har_convert.data.batches import NO_AUGMENTATION, Augmentation, augment
+    from har_convert.data.batches import augment
+    from har_convert.settings import NO_AUGMENTATION, Augmentation
     frame = np.random.default_rng(1).random((16, 16, 3), dtype=np.float32)
     flip_only = Augmentation(flip=True, max_rotation_deg=0.0, min_crop=1.0)
     seen = set()

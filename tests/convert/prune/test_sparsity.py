@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tensorflow_model_optimization.python.core.sparsity.keras.pruning_utils import is_pruned_m_by_n
+from tensorflow_model_optimization.python.core.sparsity.keras.pruning_utils import (
+                                                                                    is_pruned_m_by_n)
 
 from har_convert.graph.mapping import leaf_layers
-from har_convert.prune.sparsity import (SparsitySpec, apply_sparsity, kernel_sparsity,
-                                        parse_sparsity, pruning_wrappers)
+from har_convert.prune.sparsity import apply_sparsity, kernel_sparsity, pruning_wrappers
+from har_convert.settings import SparsitySpec, parse_sparsity
 from har_device.core.errors import BadInput
 
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tensorflow_model_optimization.python.core.sparsity.keras.pruning_utils import is_pruned_m_by_n
+from tensorflow_model_optimization.python.core.sparsity.keras.pruning_utils import (
+                                                                                    is_pruned_m_by_n)
 
 from har_convert.graph.complexity import complexity, unwrap
 from har_convert.graph.mapping import leaf_layers
-from har_convert.prune.sparsity import apply_sparsity, parse_sparsity
+from har_convert.prune.sparsity import apply_sparsity
 from har_convert.quantize.qat import annotatable, quantize_aware
 from har_convert.quantize.tflite import FULL_INT8, convert_int8, export_saved_model
+from har_convert.settings import parse_sparsity
 from har_convert.train.finetune import predict
 from har_device.core.litert import TFLiteModel
 

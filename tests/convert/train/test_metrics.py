@@ -8,7 +8,7 @@ import pytest
 from matplotlib.image import imread
 
 from har_convert.train.metrics import (classification_report, format_per_class_table,
-                                        format_summary_table, plot_confusion)
+                                       format_summary_table, plot_confusion)
 
 LABELS = ["a", "b", "c"]
 Y_TRUE = np.array([0, 0, 0, 1, 1, 2, 2, 2])

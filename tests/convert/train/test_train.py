@@ -31,7 +31,7 @@ def trained(tiny_ucf: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
     return out, result.stdout
 
 
-def test_writes_model_labels_and_report(trained: tuple[Path, str]) -> None:
+def test_writes_model_labels_and_report(trained: tuple[Path, str], tiny_ucf: Path) -> None:
     out, _ = trained
     assert sorted(p.name for p in out.parent.iterdir()) == sorted(
         [out.name] + [sibling(out, suffix).name for suffix in OUTPUT_SUFFIXES])
@@ -46,12 +46,15 @@ def test_writes_model_labels_and_report(trained: tuple[Path, str]) -> None:
     assert 1 <= info["epochs_run"] <= 2 and info["seconds"] > 0 and info["params"] > 100_000
     assert info["final_lr_fraction"] == 0.1
     assert info["history"]["learning_rate"] == pytest.approx([1e-3, 1e-4][:info["epochs_run"]])
-    assert info["data"].endswith("tiny_ucf0") and info["split"] == "trainlist01.txt/testlist01.txt"
+    assert info["data"] == "tiny_ucf0" and info["split"] == "trainlist01.txt/testlist01.txt"
     report = json.loads(sibling(out, ".report.json").read_text())
     assert report["n"] == 3 and report["top5_accuracy"] is None
     assert [row["label"] for row in report["per_class"]] == list(TINY_CLASSES)
     markdown = sibling(out, ".report.md").read_text()
     assert "| accuracy" in markdown and "| fall " in markdown and "tiny.confusion.png" in markdown
+    for written in (".train.json", ".report.json", ".report.md"):
+        text = sibling(out, written).read_text()
+        assert str(out.parent) not in text and str(tiny_ucf) not in text, written
     assert imread(sibling(out, ".confusion.png")).shape[0] > 100
 
 

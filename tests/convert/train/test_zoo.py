@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 
+from har_convert.settings import ARCHITECTURE_NAMES
 from har_convert.train.zoo import (ARCHITECTURES, FRAME_FEATURES, build, clip_scores, fold_time,
                                    reference_classifier)
 from har_device.core.errors import BadInput
@@ -207,3 +208,8 @@ def test_bad_requests_are_bad_input(name: str, kwargs: dict, message: str) -> No
     kwargs = {"num_classes": CLASSES, **kwargs}
     with pytest.raises(BadInput, match=message):
         build(name, **kwargs)
+
+
+def test_the_command_line_knows_every_architecture_without_tensorflow() -> None:
+    """har-train checks --arch against har_convert.settings before TensorFlow loads."""
+    assert tuple(ARCHITECTURES) == ARCHITECTURE_NAMES

@@ -85,9 +85,24 @@ def test_wrong_shape_tflite_is_refused(video: Path) -> None:
     assert "neither a clip" in line
 
 
-def test_missing_camera_is_refused() -> None:
-    line = one_error_line(agent("run", "--bundle", str(TINY), "--source", "/dev/video42"))
-    assert "camera /dev/video42: cannot be opened" in line
+def test_missing_camera_is_refused_in_exactly_one_line() -> None:
+    """No LiteRT "Created TensorFlow Lite XNNPACK delegate", no OpenCV WARN, no status line."""
+    result = agent("run", "--bundle", str(TINY), "--source", "/dev/video42")
+    assert "camera /dev/video42: cannot be opened" in one_error_line(result)
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_verbose_lets_third_party_lines_through() -> None:
+    result = agent("-v", "run", "--bundle", str(TINY), "--source", "/dev/video42")
+    assert "XNNPACK" in result.stderr and "WARN" in result.stderr
+    assert "camera /dev/video42: cannot be opened" in one_error_line(result)
+
+
+@pytest.mark.parametrize("command", ["har-agent", "har-bench", "har-synth"])
+def test_version(command: str) -> None:
+    done = subprocess.run([str(Path(sys.executable).with_name(command)), "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, f"{command} 0.1.0", "")
 
 
 def test_malformed_config_is_refused(tmp_path: Path) -> None:

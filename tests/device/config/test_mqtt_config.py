@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from har_device.config.mqtt import MqttSettings, default_state_dir, mqtt_overrides, parse_broker_url
+from har_device.config.mqtt import (MqttSettings, default_state_dir, mqtt_overrides,
+                                    parse_broker_url)
 from har_device.config.schema import load_config
 from har_device.core.errors import BadInput
 from har_device.mqtt.telemetry import cpu_temperature_c

@@ -1,0 +1,133 @@
+"""What the user asks of `har-train` and `har-convert`: settings, defaults and the names options
+accept, without TensorFlow.
+
+The command lines build their options and check every value from this module before the slow
+import of TensorFlow, so a bad option is refused in about a second; the stages that do the work
+read the same dataclasses.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from har_device.core.errors import BadInput
+
+KEYPOINT_ARCHITECTURES = ("kp-tcn", "kp-gru")  # heads over keypoint sequences, not videos
+ARCHITECTURE_NAMES = ("lrcn", "convlstm", "mnv2-bilstm", "mnv2-tcn", "effnetlite-tcn",
+                      "resnet34-frame", "resnet50-frame", "cnn-lstm-attention",
+                      *KEYPOINT_ARCHITECTURES)
+CRITERIA = ("l1", "l2", "bn")
+DEFAULT_FINETUNE_EPOCHS = 10
+DEFAULT_QAT_EPOCHS = 3
+DEFAULT_CALIB_SAMPLES = 32
+WARN_DROP_POINTS = 2.0
+
+
+def check_architecture(name: str) -> str:
+    """`name` when the zoo has it, else BadInput listing the known names."""
+    if name not in ARCHITECTURE_NAMES:
+        raise BadInput(f"--arch: unknown architecture {name!r}; "
+                       f"expected one of {', '.join(ARCHITECTURE_NAMES)}")
+    return name
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """flip: mirror left-right with p=0.5; max_rotation_deg: uniform in +-this;
+    min_crop: the crop's side is uniform in [min_crop, 1] of the frame's (1.0: no crop)."""
+
+    flip: bool = True
+    max_rotation_deg: float = 10.0
+    min_crop: float = 0.8
+
+
+NO_AUGMENTATION = Augmentation(flip=False, max_rotation_deg=0.0, min_crop=1.0)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    arch: str
+    frames: int
+    size: int | None  # None: a keypoint model
+    alpha: float | None
+    dropout: float | None = None
+    epochs: int = 40
+    batch: int = 8
+    learning_rate: float = 1e-3
+    final_lr_fraction: float = 1.0
+    seed: int = 0
+    patience: int = 8
+    val_fraction: float = 0.2
+    augmentation: Augmentation = field(default_factory=Augmentation)
+
+
+@dataclass(frozen=True)
+class SparsitySpec:
+    """Either m_by_n (zeros, block) or a ratio of zeros."""
+
+    m_by_n: tuple[int, int] | None = None
+    ratio: float | None = None
+
+    def __str__(self) -> str:
+        return f"{self.m_by_n[0]}:{self.m_by_n[1]}" if self.m_by_n else f"{self.ratio:g}"
+
+
+def parse_sparsity(text: str) -> SparsitySpec:
+    """"2:4" -> M-by-N, "0.5" -> a ratio; anything else is a BadInput naming --sparsity."""
+    match = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", text)
+    if match:
+        zeros, block = int(match[1]), int(match[2])
+        if 0 < zeros < block:
+            return SparsitySpec(m_by_n=(zeros, block))
+    else:
+        try:
+            ratio = float(text)
+        except ValueError:
+            ratio = -1.0
+        if 0 < ratio < 1:
+            return SparsitySpec(ratio=ratio)
+    raise BadInput(f"--sparsity: expected M:N with 0 < M < N (e.g. 2:4) or a ratio of zeros in "
+                   f"(0, 1), got {text!r}")
+
+
+@dataclass(frozen=True)
+class OptimizeSettings:
+    """qat_epochs None: DEFAULT_QAT_EPOCHS when there is data; 0: no QAT."""
+
+    prune: float | None = None
+    round_to: int = 8
+    importance: str = "l1"
+    exclude: tuple[str, ...] = ()
+    finetune_epochs: int = DEFAULT_FINETUNE_EPOCHS
+    distill: bool = True
+    sparsity: str | None = None
+    qat_epochs: int | None = None
+    seed: int = 0
+
+    def wanted(self) -> bool:
+        """Whether any stage would run, given data."""
+        return bool(self.prune or self.sparsity or self.qat_epochs is None or self.qat_epochs)
+
+    def explicit_requests(self) -> list[str]:
+        asked = [("--prune", self.prune), ("--sparsity", self.sparsity),
+                 ("--qat-epochs", self.qat_epochs)]
+        return [option for option, value in asked if value]
+
+
+@dataclass(frozen=True)
+class Options:
+    model: Path
+    data: Path | None = None
+    eval_dir: Path | None = None
+    calib: Path | None = None
+    calib_samples: int = DEFAULT_CALIB_SAMPLES
+    out: Path | None = None
+    frames: int | None = None
+    labels: Path | None = None
+    sample_fps: float | None = None
+    unsafe: bool = False
+    streaming: bool = True
+    ship_float: bool = True
+    threads: int | None = None
+    optimize: OptimizeSettings = field(default_factory=OptimizeSettings)
