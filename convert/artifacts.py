@@ -16,7 +16,7 @@ from har_convert.data.eval_set import EvalSet
 from har_convert.export.streaming import StreamingSplit
 from har_convert.source.facts import Geometry
 from har_convert.source.load import KerasSource
-from har_device.core.bundle import InputSpec
+from har_device.core.bundle import InputSpec, KeypointInput
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class Prepared:
     labels_source: str
     sample_fps: float | None
     train_info: dict[str, Any]
-    input: InputSpec
+    input: InputSpec | None  # pixel models
+    keypoints: KeypointInput | None  # pose models
     evaluation: EvalSet | None
     calibration: np.ndarray
     calibration_source: str

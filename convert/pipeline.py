@@ -28,6 +28,7 @@ from tqdm import tqdm
 import har_convert
 from har_convert.artifacts import Bridged, Prepared
 from har_convert.bridge.rebuild import Bridge
+from har_convert.data import index_folder
 from har_convert.data.eval_set import load_eval_set
 from har_convert.export.files import BY_NAME, ORDER, Bundle
 from har_convert.export.metadata import BundleFacts, write_bundle_metadata
@@ -43,7 +44,7 @@ from har_convert.source.preflight import output_dir
 from har_convert.verify.report import write_report
 from har_convert.verify.stages import verify
 from har_device.core.atomic import atomic_dir
-from har_device.core.bundle import InputSpec, SourceModel
+from har_device.core.bundle import InputSpec, KeypointInput, SourceModel
 from har_device.core.errors import BadInput
 from har_device.core.litert import TFLiteModel
 
@@ -79,16 +80,40 @@ def prepare(options: Options) -> Prepared:
     labels, labels_source = resolve_labels(options.model, options.labels, options.data,
                                            shape.classes)
     sample_fps = resolve_sample_fps(options.sample_fps, train_info)
+    check_data_kinds(options, shape)
     seed = int(train_info.get("seed", 0))
     evaluation = load_eval_set(options.eval_dir, options.data, labels, shape.frames, shape.size,
                                sample_fps, seed)
     calibration, calibration_source, calibration_notes = calibration_set(
         options.calib, options.data, shape.frames, shape.size, options.calib_samples,
-        sample_fps, seed)
+        sample_fps, seed, keypoints=shape.keypoints)
+    pixels, keypoints = ((None, keypoint_input(options.model, train_info)) if shape.keypoints
+                         else (input_spec(options.model, shape, train_info), None))
     assumed = assumptions(options.model, labels, labels_source, sample_fps) + calibration_notes
-    return Prepared(loaded, shape, labels, labels_source, sample_fps, train_info,
-                    input_spec(options.model, shape, train_info), evaluation, calibration,
-                    calibration_source, out, assumed)
+    return Prepared(loaded, shape, labels, labels_source, sample_fps, train_info, pixels,
+                    keypoints, evaluation, calibration, calibration_source, out, assumed)
+
+
+KIND_WORDS = {"keypoints": "keypoint sequences (.npz)", "video": "videos"}
+
+
+def check_data_kinds(options: Options, shape: Geometry) -> None:
+    """--data, --eval and --calib must hold what the model reads: videos for a pixel model,
+    keypoint sequences for a pose model."""
+    want = "keypoints" if shape.keypoints else "video"
+    for option, folder in (("--data", options.data), ("--eval", options.eval_dir),
+                           ("--calib", options.calib)):
+        if folder is None:
+            continue
+        if not folder.is_dir():
+            if shape.keypoints:
+                raise BadInput(f"{option} {folder}: a keypoint model needs a folder of keypoint "
+                               "sequences (<class>/<name>.npz)")
+            continue
+        kind = index_folder(folder).kind
+        if kind != want:
+            raise BadInput(f"{option} {folder}: holds {KIND_WORDS[kind]}, but the model reads "
+                           f"{KIND_WORDS[want]}")
 
 
 def bridge(prepared: Prepared, streaming: bool) -> Bridged:
@@ -100,7 +125,7 @@ def bridge(prepared: Prepared, streaming: bool) -> Bridged:
         model = rebuild.model(loaded.model, shape.input_shape)
         diff = rebuild.check_equivalence(loaded.model, model, shape.input_shape)
     split = None
-    if streaming and not shape.frame_model:
+    if streaming and not shape.frame_model and not shape.keypoints:
         split = split_for_streaming(loaded.model, rebuild, shape.frames)
     return Bridged(model, split, diff)
 
@@ -196,9 +221,9 @@ def frame_features(frame_path: Path, clips: np.ndarray) -> np.ndarray:
 def write_bundle(bundle: Bundle, prepared: Prepared, staging: Path) -> None:
     loaded, shape = prepared.loaded, prepared.geometry
     facts = BundleFacts(
-        name=loaded.path.stem, labels=prepared.labels, mode=bundle.mode(shape.frame_model),
-        frames=shape.frames,
-        sample_fps=prepared.sample_fps, input=prepared.input,
+        name=loaded.path.stem, labels=prepared.labels, mode=bundle.mode(shape),
+        frames=shape.frames, sample_fps=prepared.sample_fps, input=prepared.input,
+        keypoints=prepared.keypoints,
         source=SourceModel(path=loaded.path.name, sha256=loaded.sha256,
                            architecture=prepared.train_info.get("arch")),
         converter={"har_convert": har_convert.__version__, "tensorflow": tf.__version__,
@@ -218,6 +243,15 @@ def make_readable(directory: Path) -> None:
     directory.chmod(0o777 & ~umask)
     for path in directory.iterdir():
         path.chmod(0o666 & ~umask)
+
+
+def keypoint_input(model_path: Path, train_info: dict[str, Any]) -> KeypointInput:
+    """The keypoint normalisation a pose model was trained on: har-train's record, else this
+    version's (which is the only one the device side knows)."""
+    try:
+        return KeypointInput.model_validate(train_info.get("keypoints", {}))
+    except ValueError as error:
+        raise BadInput(f"{model_path.stem}.train.json: field 'keypoints': {error}") from None
 
 
 def input_spec(model_path: Path, shape: Geometry, train_info: dict[str, Any]) -> InputSpec:

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from har_device.core.errors import BadInput
 
+KEYPOINT_ARCHITECTURES = ("kp-tcn", "kp-gru")  # heads over keypoint sequences, not videos
 ARCHITECTURE_NAMES = ("lrcn", "convlstm", "mnv2-bilstm", "mnv2-tcn", "effnetlite-tcn",
-                      "resnet34-frame", "resnet50-frame", "cnn-lstm-attention")
+                      "resnet34-frame", "resnet50-frame", "cnn-lstm-attention",
+                      *KEYPOINT_ARCHITECTURES)
 CRITERIA = ("l1", "l2", "bn")
 DEFAULT_FINETUNE_EPOCHS = 10
 DEFAULT_QAT_EPOCHS = 3
@@ -47,7 +49,7 @@ NO_AUGMENTATION = Augmentation(flip=False, max_rotation_deg=0.0, min_crop=1.0)
 class TrainConfig:
     arch: str
     frames: int
-    size: int
+    size: int | None  # None: a keypoint model
     alpha: float | None
     dropout: float | None = None
     epochs: int = 40

@@ -90,8 +90,9 @@ def optimize_settings(prune: float | None, round_to: int, importance: str,
 @click.option("--eval", "eval_dir", type=PathOption,
               help="Evaluate on all clips of this folder instead of the --data test split.")
 @click.option("--calib", type=PathOption,
-              help="Calibration clips (a UCF-style folder, or a .npy array (N, T, H, W, 3)) "
-                   "[the --data train split, else calibration_data/].")
+              help="Calibration clips (a UCF-style folder, or a .npy array (N, T, H, W, 3)); "
+                   "for a keypoint model a folder of keypoint sequences [the --data train "
+                   "split, else calibration_data/ for pixel models].")
 @click.option("--calib-samples", default=DEFAULT_CALIB_SAMPLES, show_default=True,
               type=click.IntRange(min=1), help="How many calibration clips to use.")
 @click.option("--out", type=PathOption, help="Bundle folder [<model stem>_bundle beside the model].")

@@ -1,6 +1,10 @@
 """`har-train`: build a zoo architecture, train it on a UCF-style folder, write the model and its report.
 
     har-train --arch mnv2-tcn --data data/ --frames 16 --size 96 --alpha 0.35 --out model.keras
+    har-train --arch kp-tcn --data skeletons/ --out head.keras     # keypoint sequences (.npz)
+
+A folder of keypoint sequences (`har-synth skeletons`, or the pose stage over videos) trains the
+keypoint heads (kp-tcn, kp-gru) on windows normalised as the device will normalise them.
 
 Writes beside `model.keras`: `model.labels.txt` (the class order, read by har-convert),
 `model.train.json` (how it was trained, including the input mapping and `sample_fps` the agent
@@ -22,10 +26,12 @@ from tabulate import tabulate
 import har_convert
 from har_convert.cli.startup import import_tensorflow
 from har_convert.data import ClipIndex, common_fps, index_folder, load_dataset
-from har_convert.settings import NO_AUGMENTATION, Augmentation, TrainConfig, check_architecture
+from har_convert.settings import (ARCHITECTURE_NAMES, KEYPOINT_ARCHITECTURES, NO_AUGMENTATION,
+                                   Augmentation, TrainConfig, check_architecture)
 from har_convert.train.metrics import format_per_class_table, format_summary_table, plot_confusion
 from har_device.cli.entry import common_options, run_cli
 from har_device.core.atomic import atomic_path, write_text_atomic
+from har_device.core.bundle import KeypointInput
 from har_device.core.errors import BadInput
 
 if TYPE_CHECKING:
@@ -43,7 +49,8 @@ def sibling(out: Path, suffix: str) -> Path:
 @click.command()
 @click.option("--arch", required=True, help="Architecture from the zoo, e.g. mnv2-tcn.")
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
-              help="UCF-style folder: <class>/<clip>.mp4, optional classInd/trainlist/testlist.")
+              help="UCF-style folder: <class>/<clip>.mp4 (or keypoint sequences "
+                   "<class>/<clip>.npz), optional classInd/trainlist/testlist.")
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="Where to write the model; must end in .keras.")
 @click.option("--frames", type=click.IntRange(min=1), help="Frames per clip T [architecture default].")
@@ -68,7 +75,8 @@ def sibling(out: Path, suffix: str) -> Path:
 @click.option("--split", default=1, show_default=True, type=click.IntRange(1, 3),
               help="Which trainlist0N/testlist0N pair to use when the folder has split files.")
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--no-augment", is_flag=True, help="Train without flip/rotation/crop augmentation.")
+@click.option("--no-augment", is_flag=True,
+              help="Train without flip/rotation/crop augmentation (keypoints: without mirroring).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @common_options(har_convert.__version__)
 def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | None,
@@ -79,6 +87,7 @@ def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | No
     _check_out(out)
     check_architecture(arch)
     index = index_folder(data_dir, split=split, seed=seed)
+    _check_kind(arch, index)
     sample_fps = sample_fps or _data_fps(index)
     import_tensorflow()
     from har_convert.train.fit import build_model, train
@@ -96,8 +105,8 @@ def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | No
     data = load_dataset(data_dir, frames, size, sample_fps=sample_fps, split=split, seed=seed,
                         progress=not quiet)
     click.echo(f"{arch}: {len(data.labels)} classes, {len(data.train)} train / {len(data.test)}"
-               f" test clips ({data.split_source}), T={frames} at {sample_fps:g} fps, {size} px",
-               err=True)
+               f" test clips ({data.split_source}), T={frames} at {sample_fps:g} fps, "
+               f"{'keypoints' if size is None else f'{size} px'}", err=True)
     result = train(model, config, data, progress=not quiet)
     info = train_info(config, spec, data_dir, sample_fps, data.labels, data.split_source, result)
     write_outputs(out, result, info)
@@ -109,6 +118,17 @@ def _check_out(out: Path) -> None:
         raise BadInput(f"--out {out}: expected a file name ending in .keras")
     if not out.parent.resolve().is_dir():
         raise BadInput(f"--out {out}: folder {out.parent} does not exist")
+
+
+def _check_kind(arch: str, index: ClipIndex) -> None:
+    """Keypoint heads train on keypoint sequences, every other architecture on videos."""
+    sequences = index.kind == "keypoints"
+    if (arch in KEYPOINT_ARCHITECTURES) != sequences:
+        held = "keypoint sequences (.npz)" if sequences else "videos"
+        fits = ", ".join(name for name in ARCHITECTURE_NAMES
+                         if (name in KEYPOINT_ARCHITECTURES) == sequences)
+        raise BadInput(f"--data {index.root}: holds {held}, which --arch {arch} does not "
+                       f"read; architectures for them: {fits}")
 
 
 def _data_fps(index: ClipIndex) -> float:
@@ -125,8 +145,9 @@ def train_info(config: TrainConfig, spec: ArchSpec, data_dir: Path, sample_fps: 
     return {
         "arch": config.arch, "kind": spec.kind, "frames": config.frames, "size": config.size,
         "alpha": config.alpha, "dropout": config.dropout, "sample_fps": sample_fps, "labels": labels,
-        "input": {"height": config.size, "width": config.size, "channels": 3, "colour": "RGB",
-                  "scale": 1 / 255, "offset": 0.0},
+        **({"keypoints": KeypointInput().model_dump()} if spec.kind == "keypoints" else
+           {"input": {"height": config.size, "width": config.size, "channels": 3,
+                      "colour": "RGB", "scale": 1 / 255, "offset": 0.0}}),
         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
         "seconds": round(result.seconds, 1), "params": int(result.model.count_params()),
         "seed": config.seed, "data": data_dir.resolve().name, "split": split_source,
@@ -157,7 +178,8 @@ def report_markdown(out: Path, report: dict[str, Any], info: dict[str, Any]) -> 
             f"{format_summary_table(report)}\n\n## Per class\n\n{format_per_class_table(report)}\n\n"
             f"![confusion matrix]({sibling(out, '.confusion.png').name})\n\n## Training\n\n"
             f"- data: `{info['data']}` ({info['split']}); validation: {info['validation']}\n"
-            f"- T={info['frames']} frames at {info['sample_fps']:g} fps, {info['size']} px, "
+            f"- T={info['frames']} frames at {info['sample_fps']:g} fps, "
+            f"{'keypoints' if info['size'] is None else str(info['size']) + ' px'}, "
             f"{width}{info['params']:,} parameters\n"
             f"- {info['epochs_run']} epochs (best {info['best_epoch']}), {info['seconds']:.0f} s,"
             f" batch {info['batch']}, lr {info['learning_rate']:g}, seed {info['seed']}\n")

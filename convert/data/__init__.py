@@ -13,6 +13,9 @@
   stratified per class (`ucf`).
 - Sampling: T frames uniformly over each clip (`sample_fps=None`) or at `sample_fps`, centred;
   squash-resized and converted to RGB by har_device.core.preprocess.resize_frame (`clips`).
+- Keypoint sequences (`<class>/<clip>.npz`, har_device.core.keypoints' format) load the same
+  way: T frames at `sample_fps` (default the file's rate), centred, normalised as on the device
+  into float32 (T, FEATURES); `ClipIndex.kind` says which kind a folder holds (never both).
 - Bad videos are skipped with one warning line; an unusable folder is BadInput (`dataset`).
 - `har_convert.data.batches.training_dataset`: the augmented tf.data pipeline (imports TF).
 """

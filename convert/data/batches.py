@@ -7,6 +7,10 @@ never happened. Rotation and crop are one affine warp (a single resampling, refl
 Randomness is stateless and seeded: the same seed gives the same batches, and the draws change
 from epoch to epoch (`rerandomize_each_iteration`).
 
+Keypoint windows (float32 (T, FEATURES), already normalised) get the one augmentation that is not
+already in the synthetic cameras' variety: the mirror image (`mirror_features`' arithmetic, in
+TensorFlow), with p=0.5 when `flip` is on. Rotations and scales are the cameras' own business.
+
 Separate from the loader because it imports TensorFlow; `har_convert.data` itself does not.
 """
 from __future__ import annotations
@@ -18,6 +22,7 @@ import tensorflow as tf
 
 from har_convert.data.dataset import ClipSet
 from har_convert.settings import Augmentation
+from har_device.core.keypoints import FEATURES, KEYPOINTS, MIRROR, PER_KEYPOINT
 
 
 def training_dataset(clips: ClipSet, batch: int, seed: int,
@@ -28,6 +33,8 @@ def training_dataset(clips: ClipSet, batch: int, seed: int,
     frame_level: yield the clips' frames one by one (for frame models: kind "frame"), each
     with its clip's label and its own augmentation draw.
     """
+    if clips.x.dtype != np.uint8:
+        return keypoint_batches(clips, batch, seed, augmentation.flip)
     x, y = frames_of(clips.x, clips.y) if frame_level else (clips.x, clips.y)
     samples = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
         len(y), seed=seed, reshuffle_each_iteration=True)
@@ -41,6 +48,29 @@ def training_dataset(clips: ClipSet, batch: int, seed: int,
                             .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
                             .batch(batch)
                             .prefetch(tf.data.AUTOTUNE))
+
+
+def keypoint_batches(clips: ClipSet, batch: int, seed: int, mirror: bool) -> tf.data.Dataset:
+    """Shuffled batches of keypoint windows, each mirrored with p=0.5 when `mirror`."""
+    samples = tf.data.Dataset.from_tensor_slices((clips.x, clips.y)).shuffle(
+        len(clips.y), seed=seed, reshuffle_each_iteration=True)
+    draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    order = tf.constant(MIRROR)
+    signs = tf.constant([-1.0, 1.0, -1.0, 1.0, 1.0])
+
+    def prepare(sample: tuple[tf.Tensor, tf.Tensor],
+                draw: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        features, label = sample
+        if not mirror:
+            return features, label
+        steps = tf.shape(features)[0]
+        joints = tf.reshape(features, [steps, KEYPOINTS, len(PER_KEYPOINT)])
+        mirrored = tf.reshape(tf.gather(joints, order, axis=1) * signs, [steps, FEATURES])
+        flip = tf.random.stateless_uniform([], draw) < 0.5
+        return tf.where(flip, mirrored, features), label
+
+    return without_autotune(tf.data.Dataset.zip(samples, draws).map(prepare)
+                            .batch(batch).prefetch(tf.data.AUTOTUNE))
 
 
 def frames_of(clips: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

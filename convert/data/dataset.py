@@ -1,7 +1,9 @@
 """Decoded clips in memory: the train/test arrays har-train fits and har-convert calibrates on.
 
 Clips are kept as uint8 (N, T, S, S, 3) RGB — a quarter of float32's memory — and turned into
-the model input x = pixel / 255 only when used (`ClipSet.inputs`). A video that cannot be used
+the model input x = pixel / 255 only when used (`ClipSet.inputs`). A keypoint sequence (`.npz`)
+becomes a window of T frames at the sample rate, normalised by har_device.core.keypoints as the
+device will: float32 (T, FEATURES), the model input as it is. A video that cannot be used
 (unreadable, empty, too short, listed but missing) is skipped and counted; all of them are named
 in ONE warning line on stderr, so a bad file never ends a long run.
 """
@@ -18,8 +20,9 @@ import numpy as np
 from tqdm import tqdm
 
 from har_convert.data.clips import TooShort, decode_clip
-from har_convert.data.ucf import DEFAULT_TEST_FRACTION, ClipRef, index_folder
+from har_convert.data.ucf import DEFAULT_TEST_FRACTION, ClipRef, folder_kind, index_folder
 from har_device.core.errors import BadInput
+from har_device.core.keypoints import FEATURES, load_sequence, normalise, sample_window
 from har_device.core.video import UnreadableVideo, probe
 
 NAMED_IN_WARNING = 8
@@ -33,7 +36,8 @@ class Skipped:
 
 @dataclass(frozen=True)
 class ClipSet:
-    """x: uint8 (N, T, S, S, 3) RGB; y: int64 (N,) label indices; one path and group per clip."""
+    """x: uint8 (N, T, S, S, 3) RGB, or float32 (N, T, FEATURES) normalised keypoints; y: int64
+    (N,) label indices; one path and group per clip."""
 
     x: np.ndarray
     y: np.ndarray
@@ -44,7 +48,9 @@ class ClipSet:
         return len(self.y)
 
     def inputs(self) -> np.ndarray:
-        """The model input: float32 RGB, x = pixel / 255."""
+        """The model input: float32 RGB, x = pixel / 255 (keypoint features are already inputs)."""
+        if self.x.dtype != np.uint8:
+            return self.x
         return self.x.astype(np.float32) / 255.0
 
     def subset(self, indices: Sequence[int]) -> "ClipSet":
@@ -106,21 +112,32 @@ def load_clips(refs: Sequence[ClipRef], frames: int, size: int, sample_fps: floa
             else:
                 kept.append((ref, result))
     if not kept:
-        empty = np.zeros((0, frames, size, size, 3), np.uint8)
+        empty = (np.zeros((0, frames, FEATURES), np.float32) if folder_kind(refs) == "keypoints"
+                 else np.zeros((0, frames, size, size, 3), np.uint8))
         return ClipSet(empty, np.zeros(0, np.int64), (), ()), skipped
     return ClipSet(np.stack([clip for _, clip in kept]),
                    np.array([ref.label for ref, _ in kept], np.int64),
                    tuple(ref.path for ref, _ in kept), tuple(ref.group for ref, _ in kept)), skipped
 
 
-def _decode_or_skip(ref: ClipRef, frames: int, size: int,
+def _decode_or_skip(ref: ClipRef, frames: int, size: int | None,
                     sample_fps: float | None) -> np.ndarray | Skipped:
     try:
+        if folder_kind([ref]) == "keypoints":
+            return keypoint_window(ref.path, frames, sample_fps)
         return decode_clip(ref.path, frames, size, sample_fps)
     except TooShort as error:
         return Skipped(ref.path, f"too short ({error})")
-    except UnreadableVideo:
+    except (UnreadableVideo, BadInput):
         return Skipped(ref.path, "unreadable")
+
+
+def keypoint_window(path: Path, frames: int, sample_fps: float | None) -> np.ndarray:
+    """The model input of one keypoint sequence: T frames at `sample_fps` (default the file's
+    rate), centred, normalised as on the device."""
+    points, _, fps = load_sequence(path)
+    rate = sample_fps or fps
+    return normalise(sample_window(points, fps, frames, rate), rate)
 
 
 def warn_skipped(skipped: Sequence[Skipped], total: int) -> None:
@@ -138,8 +155,9 @@ def common_fps(refs: Sequence[ClipRef]) -> float | None:
     rates = []
     for ref in refs:
         try:
-            rates.append(probe(ref.path).fps)
-        except UnreadableVideo:
+            rates.append(load_sequence(ref.path)[2] if folder_kind([ref]) == "keypoints"
+                         else probe(ref.path).fps)
+        except (UnreadableVideo, BadInput):
             continue
     if not rates or min(rates) <= 0 or max(rates) - min(rates) > 0.01:
         return None

@@ -1,7 +1,8 @@
 """UCF101-style dataset folders: class folders, clip names, split files, a split when there are none.
 
-Layout: `ROOT/<class>/<clip>.<video>`, optionally `classInd.txt` ("1 ApplyEyeMakeup") and
-`trainlist0N.txt` ("ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1") / `testlist0N.txt`.
+Layout: `ROOT/<class>/<clip>.<video>` (or `<clip>.npz` keypoint sequences: `kind`), optionally
+`classInd.txt` ("1 ApplyEyeMakeup") and `trainlist0N.txt`
+("ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1") / `testlist0N.txt`.
 The label of a clip is its FOLDER name, never the action parsed from its file name: real UCF101
 spells one class "HandstandPushups" in folders and "HandStandPushups" in file names.
 
@@ -23,6 +24,7 @@ from har_device.core.errors import BadInput
 
 VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v",
                             ".wmv"})
+SEQUENCE_SUFFIXES = frozenset({".npz"})  # keypoint sequences (har_device.core.keypoints)
 CLASS_INDEX = "classInd.txt"
 DEFAULT_TEST_FRACTION = 0.25
 _UCF_NAME = re.compile(r"^v_(?P<action>.+)_g(?P<group>\d+)_c(?P<clip>\d+)$")
@@ -62,6 +64,15 @@ class ClipIndex:
     def clips(self) -> list[ClipRef]:
         return self.train + self.test
 
+    @property
+    def kind(self) -> str:
+        """"keypoints" for a folder of keypoint sequences, else "video"."""
+        return folder_kind(self.clips)
+
+
+def folder_kind(refs: Sequence[ClipRef]) -> str:
+    return "keypoints" if refs and _is_sequence(refs[0].path) else "video"
+
 
 def parse_ucf_name(filename: str) -> UcfName | None:
     """`v_ApplyEyeMakeup_g08_c01.avi` -> UcfName("ApplyEyeMakeup", 8, 1); other names -> None."""
@@ -83,8 +94,11 @@ def index_folder(root: Path | str, split: int = 1, seed: int = 0,
     labels = read_labels(root)
     clips = list_videos(root, labels)
     if not clips:
-        raise BadInput(f"{root}: no video files in class folders "
-                       "(expected <class>/<clip>.mp4 or .avi)")
+        raise BadInput(f"{root}: no video files in class folders (expected <class>/<clip>.mp4 or "
+                       ".avi, or keypoint sequences <class>/<clip>.npz)")
+    if len({_is_sequence(clip.path) for clip in clips}) > 1:
+        raise BadInput(f"{root}: holds both videos and keypoint sequences (.npz); keep them in "
+                       "separate folders")
     used = sorted({labels[clip.label] for clip in clips})
     if len(used) < 2:
         raise BadInput(f"{root}: only one class with videos ({used[0]}); "
@@ -107,7 +121,7 @@ def read_labels(root: Path) -> list[str]:
     if not class_index.exists():
         return sorted(folder.name for folder in root.iterdir()
                       if folder.is_dir() and not folder.name.startswith(".")
-                      and any(_is_video(path) for path in folder.iterdir()))
+                      and any(_is_sample(path) for path in folder.iterdir()))
     entries = [line.split() for line in class_index.read_text().splitlines() if line.strip()]
     if any(len(entry) != 2 or not entry[0].isdigit() for entry in entries):
         raise BadInput(f"{class_index}: expected lines '<index> <class>' such as '1 fall'")
@@ -115,13 +129,13 @@ def read_labels(root: Path) -> list[str]:
 
 
 def list_videos(root: Path, labels: Sequence[str]) -> list[ClipRef]:
-    """Every video in the class folders named in `labels`, sorted by path."""
+    """Every video or keypoint sequence in the class folders named in `labels`, sorted by path."""
     clips = []
     for label, name in enumerate(labels):
         folder = root / name
         if folder.is_dir():
             clips += [clip_ref(path, label, root) for path in sorted(folder.iterdir())
-                      if _is_video(path)]
+                      if _is_sample(path)]
     return clips
 
 
@@ -196,5 +210,10 @@ def _read_split_file(root: Path, labels: list[str],
     return clips, missing
 
 
-def _is_video(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES
+def _is_sample(path: Path) -> bool:
+    """A video or a keypoint sequence: either is one sample of a dataset folder."""
+    return path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES | SEQUENCE_SUFFIXES
+
+
+def _is_sequence(path: Path) -> bool:
+    return path.suffix.lower() in SEQUENCE_SUFFIXES

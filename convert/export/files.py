@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from har_convert.quantize.tflite import Converted
-from har_device.core.bundle import FileRole
+from har_convert.source.facts import Geometry
+from har_device.core.bundle import BundleMode, FileRole
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,10 @@ class Bundle:
     def streaming(self) -> bool:
         return "head_int8.tflite" in self.files
 
-    def mode(self, frame_model: bool) -> str:
-        return "frame" if frame_model else "streaming" if self.streaming else "clip"
+    def mode(self, shape: Geometry) -> BundleMode:
+        if shape.keypoints:
+            return "pose"
+        return "frame" if shape.frame_model else "streaming" if self.streaming else "clip"
 
     def add(self, name: str, converted: Converted, ship: bool = True) -> None:
         self.files[name] = converted

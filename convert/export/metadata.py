@@ -18,8 +18,9 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.tools import flatbuffer_utils
 
-from har_device.core.bundle import (EMBEDDED_METADATA, BundleMetadata, FileRole, InputSpec, Mode,
-                                    ModelFile, Quant, SourceModel, TensorSpec,
+from har_device.core.bundle import (EMBEDDED_METADATA, BundleMetadata, BundleMode, FileRole,
+                                    InputSpec, KeypointInput, ModelFile, Quant, SourceModel,
+                                    TensorSpec,
                                     default_event_settings, read_embedded_metadata, sha256_file,
                                     write_metadata)
 from har_device.core.errors import WorkFailed
@@ -31,16 +32,18 @@ PER_FILE_FIELDS = ("sha256", "size_bytes")
 
 @dataclass(frozen=True)
 class BundleFacts:
-    """Everything the metadata says that is not read from the `.tflite` files themselves."""
+    """Everything the metadata says that is not read from the `.tflite` files themselves: `input`
+    for a pixel model, `keypoints` for a pose model (mode "pose")."""
 
     name: str
     labels: list[str]
-    mode: Mode
+    mode: BundleMode
     frames: int
     sample_fps: float | None
-    input: InputSpec
+    input: InputSpec | None
     source: SourceModel
     converter: dict[str, Any]
+    keypoints: KeypointInput | None = None
 
 
 def write_bundle_metadata(directory: Path, files: dict[str, FileRole],
@@ -59,7 +62,7 @@ def write_bundle_metadata(directory: Path, files: dict[str, FileRole],
 
 def embedded_view(meta: BundleMetadata) -> dict[str, Any]:
     """The metadata as embedded in a `.tflite`: per-file sha256 and size left out."""
-    view = meta.model_dump(mode="json")
+    view = meta.as_json()
     for entry in view["files"].values():
         for key in PER_FILE_FIELDS:
             entry.pop(key)
@@ -95,7 +98,7 @@ def _metadata(directory: Path, files: dict[str, FileRole], facts: BundleFacts, c
               hashed: bool) -> BundleMetadata:
     return BundleMetadata(
         name=facts.name, labels=facts.labels, mode=facts.mode, frames=facts.frames,
-        sample_fps=facts.sample_fps, input=facts.input,
+        sample_fps=facts.sample_fps, input=facts.input, keypoints=facts.keypoints,
         files={name: _model_file(directory / name, role, hashed) for name, role in files.items()},
         events=default_event_settings(facts.labels), source_model=facts.source,
         converter=facts.converter, created=created)

@@ -27,16 +27,20 @@ RANDOM_SOURCE = "random pixels"
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def calibration_set(calib: Path | None, data_dir: Path | None, frames: int, size: int, n: int,
-                    sample_fps: float | None,
-                    seed: int = 0) -> tuple[np.ndarray, str, list[str]]:
-    """(clips float32 (<=n, frames, size, size, 3), where they came from by name, the warning
-    saying what was assumed when neither --calib nor --data was given)."""
+def calibration_set(calib: Path | None, data_dir: Path | None, frames: int, size: int | None,
+                    n: int, sample_fps: float | None, seed: int = 0,
+                    keypoints: bool = False) -> tuple[np.ndarray, str, list[str]]:
+    """(model inputs float32 (<=n, frames, size, size, 3), or (<=n, frames, FEATURES) for a
+    keypoint model, where they came from by name, the warning saying what was assumed when
+    neither --calib nor --data was given). A keypoint model has no shipped default set."""
     if calib is not None:
         return load_calibration(calib, frames, size, n, sample_fps), calib.name, []
     if data_dir is not None:
         return (_from_train_split(data_dir, frames, size, n, sample_fps, seed),
                 f"{data_dir.name} (train split)", [])
+    if keypoints:
+        raise BadInput("no calibration data for a keypoint model: pass --calib DIR or --data DIR "
+                       "(keypoint sequences, e.g. from har-synth skeletons)")
     return _assumed_calibration(frames, size, n, sample_fps, seed)
 
 

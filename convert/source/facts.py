@@ -1,9 +1,10 @@
 """What the converter must know about a model that the `.keras` file alone may not say.
 
 The input geometry comes from the model (T may be left open, then `--frames` or the training
-record fixes it); the labels, the frame rate the model was trained at and its architecture come
-from the files `har-train` writes beside the model (`<stem>.labels.txt`, `<stem>.train.json`), and
-command-line options override them. Any inconsistency is a BadInput naming the source.
+record fixes it): RGB clips or frames, or (T, FEATURES) windows of normalised body keypoints
+(har_device.core.keypoints) for a pose model; the labels, the frame rate the model was trained at
+and its architecture come from the files `har-train` writes beside the model
+(`<stem>.labels.txt`, `<stem>.train.json`), and command-line options override them. Any inconsistency is a BadInput naming the source.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from har_convert.data import index_folder
 from har_device.core.errors import BadInput
+from har_device.core.keypoints import FEATURES, KEYPOINTS, NORMALISATION, PER_KEYPOINT
 
 FRAME_MODEL_DEFAULT_FRAMES = 16
 ASSUMED_LABELS = "assumed (class_<index>)"
@@ -22,15 +24,23 @@ ASSUMED_LABELS = "assumed (class_<index>)"
 @dataclass(frozen=True)
 class Geometry:
     """frames: T of a clip model; for a frame model (input one frame) the frames per clip its
-    clip score averages over. size: input height = width. classes: output size."""
+    clip score averages over. size: input height = width (None for a keypoint model). classes:
+    output size. features: per-frame features of a keypoint model, else None."""
 
     frames: int
-    size: int
+    size: int | None
     frame_model: bool
     classes: int
+    features: int | None = None
+
+    @property
+    def keypoints(self) -> bool:
+        return self.features is not None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
+        if self.keypoints:
+            return (self.frames, self.features)
         frame = (self.size, self.size, 3)
         return frame if self.frame_model else (self.frames, *frame)
 
@@ -61,9 +71,13 @@ def geometry(model: Any, frames: int | None, train_info: dict[str, Any]) -> Geom
                        f"{len(model.inputs)} and {len(model.outputs)}")
     shape = tuple(model.inputs[0].shape)
     out_shape = tuple(model.outputs[0].shape)
+    if len(shape) == 3 and len(out_shape) == 2 and out_shape[1]:
+        return Geometry(_steps(model, shape[1], frames, train_info), None, False, out_shape[1],
+                        _keypoint_features(model, shape[2]))
     if len(shape) not in (4, 5) or shape[-1] != 3 or len(out_shape) != 2 or not out_shape[1]:
         raise BadInput(f"model {model.name!r}: input {list(shape)} -> output {list(out_shape)}; "
-                       "expected (batch, [T,] S, S, 3) RGB -> (batch, classes)")
+                       "expected (batch, [T,] S, S, 3) RGB or (batch, T, features) keypoints -> "
+                       "(batch, classes)")
     height, width = shape[-3:-1]
     if height is None or height != width:
         raise BadInput(f"model {model.name!r}: input frames {height}x{width}; expected a fixed "
@@ -71,14 +85,27 @@ def geometry(model: Any, frames: int | None, train_info: dict[str, Any]) -> Geom
     if len(shape) == 4:
         return Geometry(frames or int(train_info.get("frames", FRAME_MODEL_DEFAULT_FRAMES)),
                         height, True, out_shape[1])
-    fixed = shape[1]
+    return Geometry(_steps(model, shape[1], frames, train_info), height, False, out_shape[1])
+
+
+def _steps(model: Any, fixed: int | None, frames: int | None, train_info: dict[str, Any]) -> int:
+    """T: the model's own, else --frames, else the training record's."""
     if fixed is not None and frames is not None and frames != fixed:
         raise BadInput(f"--frames {frames}: the model takes exactly T={fixed} frames")
     steps = fixed or frames or train_info.get("frames")
     if not steps:
         raise BadInput(f"model {model.name!r}: its input has no fixed number of frames; "
                        "pass --frames T")
-    return Geometry(int(steps), height, False, out_shape[1])
+    return int(steps)
+
+
+def _keypoint_features(model: Any, features: int | None) -> int:
+    """A (T, F) input must be the keypoint normalisation's layout: F = FEATURES."""
+    if features != FEATURES:
+        raise BadInput(f"model {model.name!r}: input of {features} features per frame; a "
+                       f"keypoint model takes {FEATURES} ({KEYPOINTS} keypoints x "
+                       f"{', '.join(PER_KEYPOINT)}, {NORMALISATION} normalisation)")
+    return features
 
 
 def resolve_labels(model_path: Path, labels_file: Path | None, data_dir: Path | None,

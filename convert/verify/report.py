@@ -71,14 +71,22 @@ def write_report(directory: Path, report: dict[str, Any], labels: list[str]) -> 
 def markdown(report: dict[str, Any]) -> str:
     lines = [f"# har-convert report: {report['name']}", "",
              f"Source `{report['source_model']['path']}` ({report['source_model']['flavour']}), "
-             f"mode **{report['mode']}**, T = {report['frames']}, input "
-             f"{report['input']['height']}x{report['input']['width']}; evaluated on "
+             f"mode **{report['mode']}**, T = {report['frames']}, input {_input_text(report)}; "
+             f"evaluated on "
              f"{report['evaluation']['clips']} held-out clips from "
              f"`{report['evaluation']['source']}`.", "",
              summary_table(report, "github"), ""]
     if report["warnings"]:
         lines += ["## Warnings", "", *[f"- {warning}" for warning in report["warnings"]], ""]
     return "\n".join(lines)
+
+
+def _input_text(report: dict[str, Any]) -> str:
+    if "keypoints" in report:
+        described = report["keypoints"]
+        return (f"{described['keypoints']} keypoints x {', '.join(described['per_keypoint'])} "
+                f"({described['normalisation']} v{described['version']})")
+    return f"{report['input']['height']}x{report['input']['width']}"
 
 
 def summary_table(report: dict[str, Any], style: str = "simple") -> str:

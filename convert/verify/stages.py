@@ -81,11 +81,13 @@ def verify(bundle: Bundle, prepared: Prepared, bridged: Bridged, threads: int | 
                      "although every layer matches on its own inputs (float rounding compounded "
                      "through the network)")
     return {
-        "name": source.stem, "bundle": prepared.out.name, "mode": bundle.mode(shape.frame_model),
+        "name": source.stem, "bundle": prepared.out.name, "mode": bundle.mode(shape),
         "source_model": {"path": source.name, "sha256": prepared.loaded.sha256,
                          "flavour": prepared.loaded.flavour},
         "frames": shape.frames, "sample_fps": prepared.sample_fps,
-        "input": prepared.input.model_dump(), "labels": prepared.labels,
+        **({"keypoints": prepared.keypoints.model_dump()} if prepared.keypoints else
+           {"input": prepared.input.model_dump()}),
+        "labels": prepared.labels,
         "labels_source": prepared.labels_source,
         "bridge": {"max_abs_diff": bridged.max_abs_diff, "tolerance": OUTPUT_TOLERANCE,
                    "streaming_cut": bridged.split.cut if bridged.split else None},

@@ -62,6 +62,9 @@ def load_device_model(request: ModelRequest) -> DeviceModel:
 
 def _from_bundle(request: ModelRequest) -> DeviceModel:
     meta = load_bundle(request.path)
+    if meta.mode == "pose":
+        raise BadInput(f"{request.path}: a pose bundle (mode 'pose', a head over body keypoints); "
+                       "this agent does not run the pose stage yet")
     mode = request.mode or meta.mode
     runner = _bundle_runner(meta, request, mode)
     _check_frame_shape(runner, meta)

@@ -1,5 +1,5 @@
-"""`har-synth`: render synthetic action clips as a UCF101-style dataset, or one scripted scene with
-its ground-truth timeline."""
+"""`har-synth`: render synthetic action clips as a UCF101-style dataset, write keypoint sequences of
+the same actions in the same layout, or render one scripted scene with its ground-truth timeline."""
 from __future__ import annotations
 
 import json
@@ -17,6 +17,7 @@ from har_device.synth.actions import LABELS
 from har_device.synth.camera import View
 from har_device.synth.dataset import DEFAULT_CONTEXT, make_spec, write_dataset
 from har_device.synth.script import format_script, parse_script, plan_script
+from har_device.synth.skeleton import SKELETON_LABELS, write_skeletons
 
 DEFAULT_SCRIPT = "walk:4,fall:2,idle:3,bend:2,sit:3"
 
@@ -61,6 +62,36 @@ def dataset(directory: Path, clips_per_class: int, frames: int, fps: float, size
     count = write_dataset(directory, spec, force=force, split=split)
     held_out = f"groups 1-{spec.test_groups} in testlist01.txt" if split else "no split files"
     click.echo(f"{directory}: {count} clips, {len(spec.classes)} classes, {spec.groups} groups ({held_out})")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--clips-per-class", type=int, default=200, show_default=True,
+              help="Sequences of each class.")
+@click.option("--frames", type=int, default=16, show_default=True, help="Frames per sequence.")
+@click.option("--fps", type=float, default=8.0, show_default=True, help="Frames per second.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same files.")
+@click.option("--classes", default=",".join(SKELETON_LABELS), show_default=True,
+              help="Comma-separated classes, in classInd order.")
+@click.option("--groups", type=int, default=None,
+              help="People shared by all classes [default: clips-per-class/2, 2..25].")
+@click.option("--context", type=float, default=DEFAULT_CONTEXT, show_default=True,
+              help="Share of standing-action sequences that open with the end of another action.")
+@click.option("--split/--no-split", default=True, show_default=True,
+              help="Write trainlist01/testlist01 (a calibration set wants every sequence).")
+@click.option("--force", is_flag=True, help="Replace DIRECTORY if it is not empty.")
+def skeletons(directory: Path, clips_per_class: int, frames: int, fps: float, seed: int,
+              classes: str, groups: int | None, context: float, split: bool, force: bool) -> None:
+    """Keypoint sequences (BlazePose's 33 points, as the pose stage reports them) of the actions
+    plus lying and getting_up, seen by random cameras: DIRECTORY/<class>/v_<class>_gGG_cCC.npz
+    with classInd/trainlist01/testlist01, the clips' layout and group split."""
+    names = tuple(name.strip().lower() for name in classes.split(",") if name.strip())
+    spec = make_spec(names, clips_per_class, frames, fps, None, seed, groups, context,
+                     known=SKELETON_LABELS)
+    count = write_skeletons(directory, spec, force=force, split=split)
+    held_out = f"groups 1-{spec.test_groups} in testlist01.txt" if split else "no split files"
+    click.echo(f"{directory}: {count} sequences, {len(spec.classes)} classes, {spec.groups} groups "
+               f"({held_out})")
 
 
 @cli.command()

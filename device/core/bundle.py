@@ -14,12 +14,17 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 
 from har_device.core.errors import BadInput
+from har_device.core.keypoints import (FEATURES, KEYPOINTS, NORMALISATION, NORMALISATION_VERSION,
+                                       PER_KEYPOINT)
 from har_device.core.strict import Strict
 
 FORMAT = "har-edge/1"
 METADATA_FILE = "har_model.json"
 
 Mode = Literal["clip", "streaming", "frame"]
+# "pose": the model reads windows of T normalised keypoint frames from the pose stage (`keypoints`
+# says how), not pixels; its int8 file has role "clip" (one inference over a window of T).
+BundleMode = Literal["clip", "streaming", "frame", "pose"]
 FileRole = Literal["clip", "clip_float", "frame", "head"]
 
 
@@ -32,6 +37,25 @@ class InputSpec(Strict):
     colour: Literal["RGB", "BGR"] = "RGB"
     scale: float = 1.0 / 255.0
     offset: float = 0.0
+
+
+class KeypointInput(Strict):
+    """How the pose stage's landmarks become a pose model's input: `normalisation` at `version`
+    (har_device.core.keypoints.normalise) of each window of the bundle's `frames` keypoint frames,
+    sampled at its `sample_fps`, into (frames, `features`) = `keypoints` x `per_keypoint`."""
+
+    topology: Literal["blazepose-33"] = "blazepose-33"
+    normalisation: Literal["hips-torso"] = NORMALISATION
+    version: Literal[1] = NORMALISATION_VERSION
+    keypoints: Literal[33] = KEYPOINTS
+    per_keypoint: list[str] = Field(default_factory=lambda: list(PER_KEYPOINT))
+    features: int = Field(FEATURES, gt=0)
+
+    @model_validator(mode="after")
+    def _layout(self) -> "KeypointInput":
+        if self.per_keypoint != list(PER_KEYPOINT) or self.features != FEATURES:
+            raise ValueError(f"expected per_keypoint {list(PER_KEYPOINT)} and features {FEATURES}")
+        return self
 
 
 class Quant(Strict):
@@ -109,15 +133,19 @@ class SourceModel(Strict):
 
 
 class BundleMetadata(Strict):
+    """`input` (pixels) for the pixel modes; `keypoints` instead for mode "pose". Either is left out
+    of the JSON when absent (`as_json`), so a pixel bundle reads as it always has."""
+
     format: Literal["har-edge/1"] = FORMAT
     name: str
     labels: list[str] = Field(min_length=2)
-    mode: Mode
+    mode: BundleMode
     frames: int = Field(ge=1)
     sample_fps: float | None = Field(
         gt=0, description="the rate the model was trained at; None: unknown, the agent takes "
                           "every camera frame")
-    input: InputSpec
+    input: InputSpec | None = None
+    keypoints: KeypointInput | None = None
     files: dict[str, ModelFile]
     events: dict[str, EventDefaults] = Field(default_factory=dict)
     source_model: SourceModel
@@ -127,13 +155,24 @@ class BundleMetadata(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> "BundleMetadata":
         roles = {f.role for f in self.files.values()}
-        needed = {"clip": {"clip"}, "frame": {"clip"}, "streaming": {"frame", "head"}}[self.mode]
+        needed = {"clip": {"clip"}, "frame": {"clip"}, "streaming": {"frame", "head"},
+                  "pose": {"clip"}}[self.mode]
+        pose = self.mode == "pose"
+        if pose and (self.keypoints is None or self.input is not None):
+            raise ValueError("mode 'pose' needs 'keypoints' and no pixel 'input'")
+        if not pose and (self.input is None or self.keypoints is not None):
+            raise ValueError(f"mode {self.mode!r} needs a pixel 'input' and no 'keypoints'")
         if not needed <= roles:
             raise ValueError(f"mode {self.mode!r} needs files with roles {sorted(needed)}")
         unknown = set(self.events) - set(self.labels)
         if unknown:
             raise ValueError(f"event settings for unknown labels {sorted(unknown)}")
         return self
+
+    def as_json(self) -> dict:
+        """The JSON object, without the input description the mode does not use."""
+        return self.model_dump(mode="json", exclude={"keypoints" if self.keypoints is None
+                                                     else "input"})
 
     def file_for(self, role: FileRole) -> tuple[str, ModelFile] | None:
         for name, entry in self.files.items():
@@ -186,7 +225,7 @@ def load_bundle(directory: Path | str, verify: bool = True) -> BundleMetadata:
 def write_metadata(directory: Path | str, meta: BundleMetadata) -> Path:
     """Write `har_model.json` (pretty, stable key order) into `directory`."""
     path = Path(directory) / METADATA_FILE
-    path.write_text(json.dumps(meta.model_dump(mode="json"), indent=2) + "\n")
+    path.write_text(json.dumps(meta.as_json(), indent=2) + "\n")
     return path
 
 

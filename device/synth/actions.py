@@ -183,7 +183,7 @@ def sit(rng: np.random.Generator, span: float) -> Motion:
     return Motion(poses, end=SEATED, seated_at=lead + down)
 
 
-def _lying(rng: np.random.Generator, heading: int) -> np.ndarray:
+def lying_pose(rng: np.random.Generator, heading: int) -> np.ndarray:
     """Flat on the floor, face down (heading +1) or on the back (-1). Face down, every forward angle
     points into the floor, so limbs only fold backward (upward); on the back, knees and arms may lift a
     little. Nothing sticks up: the body's height stays a fraction of its standing height."""
@@ -222,7 +222,7 @@ def fall(rng: np.random.Generator, span: float) -> Motion:
         mid_at, mid = 0.45, with_fields(base, trunk=u(10, 25), hip_n=u(35, 50), hip_f=u(35, 50),
                                         knee_n=u(70, 95), knee_f=u(70, 95), sho_n=u(20, 50),
                                         sho_f=u(20, 50))
-    down = _lying(rng, heading)
+    down = lying_pose(rng, heading)
     settled = with_fields(down, neck=down[INDEX["neck"]] + u(-5, 5))
     keys = [(lead, base, smooth), (lead + mid_at * tip, mid, smooth), (lead + tip, down, accelerate),
             (lead + tip + 0.3, settled, smooth)]

@@ -27,7 +27,7 @@ from har_device.core.atomic import atomic_dir
 from har_device.core.errors import BadInput
 from har_device.core.video import write_video
 from har_device.synth.actions import LABELS
-from har_device.synth.clips import check_label, check_request, plan_clip
+from har_device.synth.clips import MIN_SIZE, check_request, plan_clip
 from har_device.synth.look import Look, random_look
 from har_device.synth.render import Scene
 from har_device.synth.script import plan_in_context
@@ -46,7 +46,7 @@ class DatasetSpec:
     clips_per_class: int
     frames: int
     fps: float
-    size: int
+    size: int | None  # frame side; None for skeleton sequences, which have no frames
     seed: int
     groups: int
     context: float = 0.0
@@ -62,16 +62,19 @@ def default_groups(clips_per_class: int) -> int:
     return min(max(2, math.ceil(clips_per_class / 2)), 25)
 
 
-def make_spec(classes: tuple[str, ...], clips_per_class: int, frames: int, fps: float, size: int,
-              seed: int, groups: int | None, context: float = DEFAULT_CONTEXT) -> DatasetSpec:
-    """Validated dataset settings; BadInput names the offending option."""
+def make_spec(classes: tuple[str, ...], clips_per_class: int, frames: int, fps: float, size: int | None,
+              seed: int, groups: int | None, context: float = DEFAULT_CONTEXT,
+              known: tuple[str, ...] = LABELS) -> DatasetSpec:
+    """Validated dataset settings; BadInput names the offending option. `known`: the class names
+    this kind of dataset has (the skeleton sequences have two more than the clips)."""
     if not classes:
         raise BadInput("classes: expected at least one class name")
     for label in classes:
-        check_label(label, "classes")
+        if label not in known:
+            raise BadInput(f'classes: unknown action "{label}" (expected one of {", ".join(known)})')
     if len(set(classes)) != len(classes):
         raise BadInput(f"classes: a class is repeated in {','.join(classes)}")
-    check_request(frames, fps, size)
+    check_request(frames, fps, MIN_SIZE if size is None else size)  # None: no frames (skeletons)
     if clips_per_class < 2:
         raise BadInput(f"clips-per-class: expected at least 2 (one train and one test group), "
                        f"got {clips_per_class}")
@@ -86,8 +89,8 @@ def make_spec(classes: tuple[str, ...], clips_per_class: int, frames: int, fps: 
     return DatasetSpec(tuple(classes), clips_per_class, frames, fps, size, seed, groups, context)
 
 
-def clip_name(label: str, group: int, clip: int) -> str:
-    return f"v_{label}_g{group:02d}_c{clip:02d}.mp4"
+def clip_name(label: str, group: int, clip: int, suffix: str = ".mp4") -> str:
+    return f"v_{label}_g{group:02d}_c{clip:02d}{suffix}"
 
 
 def clip_slots(spec: DatasetSpec) -> list[tuple[str, int, int]]:
@@ -96,12 +99,12 @@ def clip_slots(spec: DatasetSpec) -> list[tuple[str, int, int]]:
             for label in spec.classes for i in range(spec.clips_per_class)]
 
 
-def split_lists(spec: DatasetSpec) -> dict[str, str]:
-    """The text of classInd.txt, trainlist01.txt and testlist01.txt."""
+def split_lists(spec: DatasetSpec, suffix: str = ".mp4") -> dict[str, str]:
+    """The text of classInd.txt, trainlist01.txt and testlist01.txt (files ending in `suffix`)."""
     index = {label: i for i, label in enumerate(spec.classes, start=1)}
     train, test = [], []
     for label, group, clip in clip_slots(spec):
-        name = f"{label}/{clip_name(label, group, clip)}"
+        name = f"{label}/{clip_name(label, group, clip, suffix)}"
         if group <= spec.test_groups:
             test.append(name)
         else:
@@ -145,6 +148,15 @@ def _render_slot(job: tuple[DatasetSpec, Path, str, int, int]) -> None:
     write_video(folder / label / clip_name(label, group, clip), scene.iter_frames(), spec.fps)
 
 
+def check_output(root: Path, force: bool) -> None:
+    """A dataset folder may be new or empty (or replaced with `force`); its parent is created."""
+    if root.exists() and not root.is_dir():
+        raise BadInput(f"{root}: exists and is not a directory")
+    if root.is_dir() and any(root.iterdir()) and not force:
+        raise BadInput(f"{root}: directory is not empty (use --force to replace it)")
+    root.parent.mkdir(parents=True, exist_ok=True)
+
+
 def write_dataset(root: Path, spec: DatasetSpec, force: bool = False, progress: bool = True,
                   split: bool = True, workers: int | None = None) -> int:
     """Render every clip and the split files into `root`, atomically; returns the number of clips.
@@ -152,11 +164,7 @@ def write_dataset(root: Path, spec: DatasetSpec, force: bool = False, progress: 
     Clips render in `workers` processes (default: one per core); each clip depends on its slot
     alone, so the files are the same whatever the number of workers."""
     root = Path(root)
-    if root.exists() and not root.is_dir():
-        raise BadInput(f"{root}: exists and is not a directory")
-    if root.is_dir() and any(root.iterdir()) and not force:
-        raise BadInput(f"{root}: directory is not empty (use --force to replace it)")
-    root.parent.mkdir(parents=True, exist_ok=True)
+    check_output(root, force)
     slots = clip_slots(spec)
     with atomic_dir(root) as tmp:
         jobs = [(spec, tmp, *slot) for slot in slots]

@@ -170,6 +170,24 @@ def _plan(segments: Sequence[Segment], frames: int, fps: float, planner: _Planne
     return planner
 
 
+def plan_motion(segments: Sequence[Segment], frames: int, fps: float, rng: np.random.Generator,
+                look: Look, start: tuple[str, np.ndarray] | None = None,
+                hold: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """World capsules (F, parts, 2, 2) and facing (F,) of the segments, unfilmed: for the skeleton
+    sequences, which project the body themselves. `start` is the body's state and pose before the
+    first segment (default: standing at ease), held still for `hold` seconds first (a person lying
+    before getting up)."""
+    planner = _Planner(rng, look)
+    if start is not None:
+        planner.state, planner.last = start
+    held = min(frames, int(round(hold * fps)))
+    if held:
+        planner._place(np.repeat(planner.last[None, :], held, axis=0))
+    if held < frames:
+        _plan(segments, frames - held, fps, planner)
+    return np.concatenate(planner.world), np.concatenate(planner.facing)
+
+
 def plan_in_context(action: str, lead_in: str, frames: int, fps: float,
                     size: int | tuple[int, int], rng: np.random.Generator, look: Look) -> Scene:
     """A training clip of `action` that opens with the last 25-50 % of a `lead_in` action, as a window

@@ -21,7 +21,8 @@ NEEDS = {
     "git clone ": "the reader's copy of the repository",
     "./run ": "the set-up commands themselves: CI runs ./run test, the demo is ./run demo",
 }
-HOST = ("har-synth dataset ", "har-train ", "har-convert ")
+HOST = ("har-synth dataset ", "har-synth skeletons ", "har-train ", "har-convert ")
+KEYPOINT_DATA = "skeletons/"  # the folder of "Bring your own keypoint data"
 DEVICE = ("har-agent ", "har-bench ")
 
 
@@ -44,6 +45,11 @@ def readme_commands() -> list[str]:
 def needs_more(command: str) -> bool:
     """Whether `command` needs something a test machine lacks (see NEEDS)."""
     return any(need in command for need in NEEDS)
+
+
+def reads_keypoints(command: str) -> bool:
+    """Whether `command` is one of the keypoint section's (they run together, in their own test)."""
+    return KEYPOINT_DATA in command
 
 
 def runnable(prefixes: tuple[str, ...]) -> list[str]:

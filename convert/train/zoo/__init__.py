@@ -1,7 +1,9 @@
 """har_convert.train.zoo: the reference HAR architectures, as untrained Keras 3 models (weights=None).
 
-Every model takes float32 RGB, channels last, scaled x = pixel / 255 into [0, 1] -- the input
-convention of the whole project (the bundle records it as scale 1/255, offset 0). Clip models
+Every pixel model takes float32 RGB, channels last, scaled x = pixel / 255 into [0, 1] -- the
+input convention of the whole project (the bundle records it as scale 1/255, offset 0); the
+keypoint heads (kp-tcn, kp-gru) take (T, FEATURES) windows normalised by
+har_device.core.keypoints (the bundle records the normalisation). Clip models
 take (T, S, S, 3) and start with TimeDistributed(frame network) named `frame_features` (except
 convlstm); frame models take (S, S, 3) and a clip's scores are the mean over its frames
 (`clip_scores`). All are built from standard Keras layers, no Lambda, so they save and load as

@@ -1,8 +1,10 @@
 """The architecture registry and `build`, the one entry point the trainer and tests use.
 
-Input convention for every model: float32 RGB, channels last, x = pixel / 255 in [0, 1]. No model
-contains a Rescaling/Normalization layer (QAT rejects them); backbones that were designed for
+Input convention for every pixel model: float32 RGB, channels last, x = pixel / 255 in [0, 1]. No
+model contains a Rescaling/Normalization layer (QAT rejects them); backbones that were designed for
 [-1, 1] or mean/std input simply learn with [0, 1] (BatchNorm after the first conv absorbs it).
+Keypoint models (kind "keypoints") take (T, FEATURES) windows of normalised body keypoints
+(har_device.core.keypoints), the normalisation done outside the model, the same on both sides.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from har_convert.settings import check_architecture
 from har_convert.train.zoo.attention import build_cnn_lstm_attention
 from har_convert.train.zoo.convlstm import build_convlstm
 from har_convert.train.zoo.efficientnet_lite import build_effnetlite_tcn
+from har_convert.train.zoo.keypoints import build_kp_gru, build_kp_tcn
 from har_convert.train.zoo.lrcn import build_lrcn
 from har_convert.train.zoo.mobilenet import build_mnv2_bilstm, build_mnv2_tcn
 from har_convert.train.zoo.resnet import build_resnet34_frame, build_resnet50_frame
@@ -29,6 +32,7 @@ class ArchSpec:
     kind "clip": input (T, S, S, 3) -> softmax. kind "frame": input (S, S, 3) -> softmax, and a
     clip's prediction is the mean of its frames' predictions (`frame.clip_scores`); for those,
     default_frames is how many frames of a clip the loader samples and the evaluator averages.
+    kind "keypoints": input (T, FEATURES) normalised keypoints -> softmax; no size (None).
     has_frame_features: the model starts with TimeDistributed(nested Model) named
     `frame_features`, so the converter can split it for streaming. min_size: the smallest S
     the layer stack accepts.
@@ -36,10 +40,10 @@ class ArchSpec:
 
     name: str
     builder: Callable[..., keras.Model]
-    kind: Literal["clip", "frame"]
+    kind: Literal["clip", "frame", "keypoints"]
     paper: str
     default_frames: int
-    default_size: int
+    default_size: int | None
     default_alpha: float | None
     min_size: int
     has_frame_features: bool
@@ -58,6 +62,9 @@ _VIDEO_224 = {"kind": "clip", "default_frames": 16, "default_size": 224, "min_si
 _FRAME_224 = {"kind": "frame", "default_frames": 16, "default_size": 224, "default_alpha": None,
               "min_size": 32, "has_frame_features": False, "paper": _RESNET_PAPERS}
 
+_KEYPOINTS = {"kind": "keypoints", "default_frames": 16, "default_size": None,
+              "default_alpha": None, "min_size": 0, "has_frame_features": False}
+
 ARCHITECTURES: dict[str, ArchSpec] = {spec.name: spec for spec in (
     ArchSpec("lrcn", build_lrcn, paper=f"{_LRCN_PAPER}, Table 2", min_size=16,
              has_frame_features=True, **_VIDEO_64),
@@ -74,6 +81,10 @@ ARCHITECTURES: dict[str, ArchSpec] = {spec.name: spec for spec in (
              has_frame_features=True, **_VIDEO_64,
              paper="Haindavi et al., HAR by Learning Spatio-Temporal Features with Deep Neural"
                    " Networks"),
+    ArchSpec("kp-tcn", build_kp_tcn, paper="Bai et al. 2018 TCN over BlazePose keypoints",
+             **_KEYPOINTS),
+    ArchSpec("kp-gru", build_kp_gru, paper="Cho et al. 2014 GRU over BlazePose keypoints",
+             **_KEYPOINTS),
 )}
 
 
@@ -87,10 +98,13 @@ def build(name: str, *, num_classes: int, frames: int | None = None, size: int |
     spec = spec_for(name)
     size = spec.default_size if size is None else size
     frames = spec.default_frames if frames is None else frames
-    kwargs: dict[str, Any] = {"num_classes": _check_int("number of classes", num_classes, 2),
-                              "size": _check_int("--size", size, spec.min_size)}
+    kwargs: dict[str, Any] = {"num_classes": _check_int("number of classes", num_classes, 2)}
+    if spec.kind == "keypoints" and size is not None:
+        raise BadInput(f"--size: architecture {name!r} reads keypoints, not frames; leave it out")
+    if spec.kind != "keypoints":
+        kwargs["size"] = _check_int("--size", size, spec.min_size)
     _check_int("--frames", frames, 1)
-    if spec.kind == "clip":
+    if spec.kind in ("clip", "keypoints"):
         kwargs["frames"] = frames
     if spec.default_alpha is not None:
         kwargs["alpha"] = _check_alpha(spec.default_alpha if alpha is None else alpha)
@@ -118,7 +132,7 @@ def _check_alpha(alpha: Any) -> float:
 
 
 def _check_options(spec: ArchSpec, options: dict[str, Any]) -> None:
-    fixed = {"num_classes", "frames", "size", "alpha"}
+    fixed = {"num_classes", "frames", "size", "alpha", "features"}
     allowed = set(inspect.signature(spec.builder).parameters) - fixed
     unknown = sorted(set(options) - allowed)
     if unknown:

@@ -14,13 +14,16 @@ from har_convert.settings import ARCHITECTURE_NAMES
 from har_convert.train.zoo import (ARCHITECTURES, FRAME_FEATURES, build, clip_scores, fold_time,
                                    reference_classifier)
 from har_device.core.errors import BadInput
+from har_device.core.keypoints import FEATURES
 
 CLASSES, FRAMES, SIZE, ALPHA = 3, 4, 32, 0.35
 
 
 def small_kwargs(name: str) -> dict:
     spec = ARCHITECTURES[name]
-    kwargs = {"num_classes": CLASSES, "frames": FRAMES, "size": SIZE}
+    kwargs = {"num_classes": CLASSES, "frames": FRAMES}
+    if spec.kind != "keypoints":
+        kwargs["size"] = SIZE
     if spec.default_alpha is not None:
         kwargs["alpha"] = ALPHA
     return kwargs
@@ -40,7 +43,8 @@ def inputs_for(model: keras.Model, n: int, seed: int = 0) -> np.ndarray:
 def test_trains_one_step_and_predicts_a_distribution(models: dict, name: str) -> None:
     model = models[name]
     spec = ARCHITECTURES[name]
-    expected_input = (FRAMES, SIZE, SIZE, 3) if spec.kind == "clip" else (SIZE, SIZE, 3)
+    expected_input = {"clip": (FRAMES, SIZE, SIZE, 3), "frame": (SIZE, SIZE, 3),
+                      "keypoints": (FRAMES, FEATURES)}[spec.kind]
     assert model.input_shape[1:] == expected_input
     # Eager: one real optimizer step without the ~40 s graph trace of a MobileNetV2 train step.
     model.compile(optimizer="adam", loss="categorical_crossentropy", run_eagerly=True)
