@@ -30,7 +30,7 @@ from har_convert.artifacts import Bridged, Prepared
 from har_convert.bridge.rebuild import Bridge
 from har_convert.data import index_folder
 from har_convert.data.eval_set import load_eval_set
-from har_convert.export.files import BY_NAME, ORDER, Bundle
+from har_convert.export.files import BY_NAME, ORDER, Bundle, add_pose_models, require_pose_models
 from har_convert.export.metadata import BundleFacts, write_bundle_metadata
 from har_convert.export.streaming import split_for_streaming
 from har_convert.optimize import Optimized, optimize, training_data
@@ -81,6 +81,8 @@ def prepare(options: Options) -> Prepared:
                                            shape.classes)
     sample_fps = resolve_sample_fps(options.sample_fps, train_info)
     check_data_kinds(options, shape)
+    if shape.keypoints:
+        require_pose_models()
     seed = int(train_info.get("seed", 0))
     evaluation = load_eval_set(options.eval_dir, options.data, labels, shape.frames, shape.size,
                                sample_fps, seed)
@@ -232,7 +234,10 @@ def write_bundle(bundle: Bundle, prepared: Prepared, staging: Path) -> None:
                                     for name in sorted(bundle.shipped)},
                    "calibration": {"source": prepared.calibration_source,
                                    "samples": int(len(prepared.calibration))}})
-    write_bundle_metadata(staging, bundle.roles(), facts)
+    roles = bundle.roles()
+    if facts.mode == "pose":
+        roles |= add_pose_models(staging)
+    write_bundle_metadata(staging, roles, facts)
 
 
 def make_readable(directory: Path) -> None:

@@ -2,11 +2,14 @@
 whether it ships (the report-only files are made to measure against, then removed)."""
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from har_convert.quantize.tflite import Converted
 from har_convert.source.facts import Geometry
-from har_device.core.bundle import BundleMode, FileRole
+from har_device.core.bundle import POSE_ROLES, BundleMode, FileRole
+from har_device.core.pose_models import DETECTOR, LANDMARKS, verified_path
 
 
 @dataclass(frozen=True)
@@ -48,3 +51,20 @@ class Bundle:
         """The shipped files by name, with the role the agent loads each for."""
         return {name: role for name in sorted(self.shipped)
                 if (role := BY_NAME[name].role) is not None}
+
+
+POSE_MODELS = ((DETECTOR, POSE_ROLES[0]), (LANDMARKS, POSE_ROLES[1]))
+
+
+def require_pose_models() -> list[Path]:
+    """The cached, verified BlazePose files a pose bundle will carry; `BadInput` naming the fetch
+    command when one is missing (checked while preparing, before any slow work)."""
+    return [verified_path(model) for model, _ in POSE_MODELS]
+
+
+def add_pose_models(staging: Path) -> dict[str, FileRole]:
+    """Copy the pinned BlazePose files into a pose bundle: the device never downloads, so the
+    bundle carries everything its pose stage runs."""
+    for path in require_pose_models():
+        shutil.copyfile(path, staging / path.name)
+    return {model.name: role for model, role in POSE_MODELS}

@@ -18,11 +18,10 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.tools import flatbuffer_utils
 
-from har_device.core.bundle import (EMBEDDED_METADATA, BundleMetadata, BundleMode, FileRole,
-                                    InputSpec, KeypointInput, ModelFile, Quant, SourceModel,
-                                    TensorSpec,
-                                    default_event_settings, read_embedded_metadata, sha256_file,
-                                    write_metadata)
+from har_device.core.bundle import (EMBEDDED_METADATA, POSE_ROLES, BundleMetadata, BundleMode,
+                                    FileRole, InputSpec, KeypointInput, ModelFile, Quant,
+                                    SourceModel, TensorSpec, default_event_settings,
+                                    read_embedded_metadata, sha256_file, write_metadata)
 from har_device.core.errors import WorkFailed
 from har_device.core.litert import TensorInfo, TFLiteModel
 
@@ -53,8 +52,9 @@ def write_bundle_metadata(directory: Path, files: dict[str, FileRole],
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     provisional = _metadata(directory, files, facts, created, hashed=False)
     embedded = embedded_view(provisional)
-    for name in files:
-        embed_metadata(directory / name, embedded)
+    for name, role in files.items():
+        if role not in POSE_ROLES:
+            embed_metadata(directory / name, embedded)
     final = _metadata(directory, files, facts, created, hashed=True)
     write_metadata(directory, final)
     return final
@@ -105,6 +105,8 @@ def _metadata(directory: Path, files: dict[str, FileRole], facts: BundleFacts, c
 
 
 def _model_file(path: Path, role: FileRole, hashed: bool) -> ModelFile:
+    if role in POSE_ROLES:
+        return ModelFile(role=role, sha256=sha256_file(path), size_bytes=path.stat().st_size)
     model = TFLiteModel(path)
     return ModelFile(role=role, sha256=sha256_file(path) if hashed else PLACEHOLDER_SHA256,
                      size_bytes=path.stat().st_size if hashed else 0,

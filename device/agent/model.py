@@ -9,32 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+import numpy as np
+
+from har_device.agent.pose_runner import PoseRunner
 from har_device.agent.runners import ClipRunner, FrameRunner, Runner, StreamingRunner
-from har_device.core.bundle import (
-    BundleMetadata,
-    EventDefaults,
-    InputSpec,
-    Mode,
-    default_event_settings,
-    load_bundle,
-    read_embedded_metadata,
-    sha256_file,
-)
+from har_device.core.bundle import (BundleMetadata, BundleMode, EventDefaults, InputSpec, Mode,
+                                    default_event_settings, load_bundle, read_embedded_metadata,
+                                    sha256_file)
 from har_device.core.errors import BadInput
 from har_device.core.litert import TFLiteModel
 from har_device.core.preprocess import InputMapper
+from har_device.pose.tracker import PoseStage
 
 
 @dataclass
 class DeviceModel:
     name: str
     labels: list[str]
-    mode: Mode
+    mode: BundleMode
     frames: int
     sample_fps: float | None
     runner: Runner
-    mapper: InputMapper
+    mapper: Callable[[np.ndarray], np.ndarray]
     model_sha256: str
     events: dict[str, EventDefaults] = field(default_factory=dict)
 
@@ -63,8 +61,7 @@ def load_device_model(request: ModelRequest) -> DeviceModel:
 def _from_bundle(request: ModelRequest) -> DeviceModel:
     meta = load_bundle(request.path)
     if meta.mode == "pose":
-        raise BadInput(f"{request.path}: a pose bundle (mode 'pose', a head over body keypoints); "
-                       "this agent does not run the pose stage yet")
+        return _pose_bundle(request, meta)
     mode = request.mode or meta.mode
     runner = _bundle_runner(meta, request, mode)
     _check_frame_shape(runner, meta)
@@ -76,6 +73,29 @@ def _from_bundle(request: ModelRequest) -> DeviceModel:
                        meta.input.scale, meta.input.offset),
         model_sha256=clip_file[1].sha256 if clip_file else "",
         events={**default_event_settings(meta.labels), **meta.events})
+
+
+def _pose_bundle(request: ModelRequest, meta: BundleMetadata) -> DeviceModel:
+    """Source -> the pose stage (the bundle's own BlazePose files) -> T keypoint frames at the
+    bundle's sample rate -> the head; the mapper hands the camera frame through untouched."""
+    if request.mode not in (None, "pose"):
+        raise BadInput(f"{request.path}: a pose bundle runs in mode 'pose', not {request.mode!r}")
+    if meta.sample_fps is None and request.sample_fps is None:
+        raise BadInput(f"{request.path}: a pose bundle needs the rate its head was trained at "
+                       "(sample_fps); pass --sample-fps")
+    fps = request.sample_fps or meta.sample_fps
+    name, head_file = meta.file_for("clip")  # type: ignore[misc]
+    runner = PoseRunner(PoseStage.load(request.path, request.threads),
+                        TFLiteModel(request.path / name, request.threads), meta.frames, fps,
+                        request.stride)
+    return DeviceModel(
+        name=meta.name, labels=meta.labels, mode="pose", frames=meta.frames, sample_fps=fps,
+        runner=runner, mapper=_unchanged, model_sha256=head_file.sha256,
+        events={**default_event_settings(meta.labels), **meta.events})
+
+
+def _unchanged(image: np.ndarray) -> np.ndarray:
+    return image
 
 
 def _bundle_runner(meta: BundleMetadata, request: ModelRequest, mode: Mode) -> Runner:

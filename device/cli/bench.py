@@ -21,7 +21,7 @@ from har_device.bench.model import (
 )
 from har_device.cli.entry import common_options, run_cli
 from har_device.core.atomic import write_text_atomic
-from har_device.core.bundle import InputSpec, load_bundle
+from har_device.core.bundle import POSE_ROLES, InputSpec, load_bundle
 from har_device.core.errors import BadInput
 from har_device.core.litert import TFLiteModel
 
@@ -39,10 +39,12 @@ def _thread_counts(text: str) -> list[int]:
 
 
 def _models(target: Path) -> tuple[list[tuple[str, Path]], InputSpec | None]:
-    """The .tflite files to time: the target itself, or every model of a bundle with its role."""
+    """The .tflite files to time: the target itself, or every model of a bundle with its role (the
+    pose stage's models are timed as a stage, inside the pipeline: `--pipeline`)."""
     if target.is_dir():
         meta = load_bundle(target)
-        return [(entry.role, target / name) for name, entry in meta.files.items()], meta.input
+        return [(entry.role, target / name) for name, entry in meta.files.items()
+                if entry.role not in POSE_ROLES], meta.input
     if target.suffix != ".tflite" or not target.is_file():
         raise BadInput(f"{target}: expected a .tflite file or a bundle directory")
     return [("model", target)], None

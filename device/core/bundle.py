@@ -25,7 +25,10 @@ Mode = Literal["clip", "streaming", "frame"]
 # "pose": the model reads windows of T normalised keypoint frames from the pose stage (`keypoints`
 # says how), not pixels; its int8 file has role "clip" (one inference over a window of T).
 BundleMode = Literal["clip", "streaming", "frame", "pose"]
-FileRole = Literal["clip", "clip_float", "frame", "head"]
+FileRole = Literal["clip", "clip_float", "frame", "head", "pose_detector", "pose_landmarks"]
+# The pose stage's BlazePose models ride in a pose bundle byte for byte as pinned
+# (har_device.core.pose_models): no metadata is embedded in them, and they have several outputs.
+POSE_ROLES: tuple[FileRole, ...] = ("pose_detector", "pose_landmarks")
 
 
 class InputSpec(Strict):
@@ -72,11 +75,14 @@ class TensorSpec(Strict):
 
 
 class ModelFile(Strict):
+    """`input` and `output` describe the one input and output of a har-edge model; None for the
+    pose stage's models (`POSE_ROLES`), which are described by their pins instead."""
+
     role: FileRole
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size_bytes: int = Field(ge=0)
-    input: TensorSpec
-    output: TensorSpec
+    input: TensorSpec | None = None
+    output: TensorSpec | None = None
 
 
 class EventDefaults(Strict):
@@ -156,7 +162,7 @@ class BundleMetadata(Strict):
     def _consistent(self) -> "BundleMetadata":
         roles = {f.role for f in self.files.values()}
         needed = {"clip": {"clip"}, "frame": {"clip"}, "streaming": {"frame", "head"},
-                  "pose": {"clip"}}[self.mode]
+                  "pose": {"clip", *POSE_ROLES}}[self.mode]
         pose = self.mode == "pose"
         if pose and (self.keypoints is None or self.input is not None):
             raise ValueError("mode 'pose' needs 'keypoints' and no pixel 'input'")
@@ -170,9 +176,15 @@ class BundleMetadata(Strict):
         return self
 
     def as_json(self) -> dict:
-        """The JSON object, without the input description the mode does not use."""
-        return self.model_dump(mode="json", exclude={"keypoints" if self.keypoints is None
+        """The JSON object, without the input description the mode does not use (nor the tensor
+        descriptions the pose stage's files do not have)."""
+        view = self.model_dump(mode="json", exclude={"keypoints" if self.keypoints is None
                                                      else "input"})
+        for entry in view["files"].values():
+            for key in ("input", "output"):
+                if entry[key] is None:
+                    del entry[key]
+        return view
 
     def file_for(self, role: FileRole) -> tuple[str, ModelFile] | None:
         for name, entry in self.files.items():
