@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from har_device.core.bundle import EventDefaults
+from har_device.core.bundle import HOLDING_LABELS, EventDefaults
 from har_device.sources import Frame
 
 _EVENT_NAMESPACE = uuid.UUID("6f1c2a52-5d0e-4c55-9a51-8d2f7e4b3a10")
@@ -136,7 +136,8 @@ class EventEngine:
         if not state.settings.latch:
             return smoothed[label] < state.settings.exit
         other = max((name for name in smoothed if name != label), key=smoothed.__getitem__)
-        if smoothed[other] <= smoothed[label] or smoothed[label] >= state.settings.exit:
+        if (smoothed[other] <= smoothed[label] or smoothed[label] >= state.settings.exit
+                or other in HOLDING_LABELS):
             state.other_since = None
             return False
         state.other_since = state.other_since or frame

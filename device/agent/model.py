@@ -15,9 +15,17 @@ import numpy as np
 
 from har_device.agent.pose_runner import PoseRunner
 from har_device.agent.runners import ClipRunner, FrameRunner, Runner, StreamingRunner
-from har_device.core.bundle import (BundleMetadata, BundleMode, EventDefaults, InputSpec, Mode,
-                                    default_event_settings, load_bundle, read_embedded_metadata,
-                                    sha256_file)
+from har_device.core.bundle import (
+    BundleMetadata,
+    BundleMode,
+    EventDefaults,
+    InputSpec,
+    Mode,
+    default_event_settings,
+    load_bundle,
+    read_embedded_metadata,
+    sha256_file,
+)
 from har_device.core.errors import BadInput
 from har_device.core.litert import TFLiteModel
 from har_device.core.preprocess import InputMapper

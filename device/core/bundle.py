@@ -14,8 +14,13 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 
 from har_device.core.errors import BadInput
-from har_device.core.keypoints import (FEATURES, KEYPOINTS, NORMALISATION, NORMALISATION_VERSION,
-                                       PER_KEYPOINT)
+from har_device.core.keypoints import (
+    FEATURES,
+    KEYPOINTS,
+    NORMALISATION,
+    NORMALISATION_VERSION,
+    PER_KEYPOINT,
+)
 from har_device.core.strict import Strict
 
 FORMAT = "har-edge/1"
@@ -113,6 +118,9 @@ class EventDefaults(Strict):
 
 
 ALERT_LABELS = ("fall",)
+# Labels that do not end a latched event when they lead: a fall stays "person down" while a pose
+# model sees the person lying on the floor.
+HOLDING_LABELS = ("lying",)
 
 
 def default_event_settings(labels: list[str]) -> dict[str, EventDefaults]:

@@ -45,37 +45,41 @@ class TensorInfo:
         return (values.astype(np.float32) - self.zero_point) * self.scale
 
 
-def _tensor_info(detail: dict) -> TensorInfo:
+def tensor_info(detail: dict) -> TensorInfo:
     scale, zero_point = detail.get("quantization", (0.0, 0))
     return TensorInfo(detail["index"], detail["name"], tuple(int(d) for d in detail["shape"]),
                       np.dtype(detail["dtype"]), float(scale), int(zero_point))
 
 
-class TFLiteModel:
-    """A loaded `.tflite` with one input and one output, ready to `invoke`.
+def load_interpreter(path: Path, threads: int | None = None) -> Interpreter:
+    """A LiteRT interpreter with its tensors allocated, or `BadInput` in one line. LiteRT prints
+    "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." from C++ while it builds one, so
+    descriptor 2 is silenced around that (har_device.core.quiet)."""
+    if not path.is_file():
+        raise BadInput(f"{path}: no such model file")
+    try:
+        with stderr_silenced():
+            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise BadInput(f"{path}: not a loadable TFLite model ({first_line})") from None
+    return interpreter
 
-    LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." from C++ when the
-    interpreter is built, so descriptor 2 is silenced around that (har_device.core.quiet).
-    """
+
+class TFLiteModel:
+    """A loaded `.tflite` with one input and one output, ready to `invoke`."""
 
     def __init__(self, path: Path | str, threads: int | None = None):
         self.path = Path(path)
-        if not self.path.is_file():
-            raise BadInput(f"{self.path}: no such model file")
-        try:
-            with stderr_silenced():
-                self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
-                self.interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as error:
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise BadInput(f"{self.path}: not a loadable TFLite model ({first_line})") from None
+        self.interpreter = load_interpreter(self.path, threads)
         inputs = self.interpreter.get_input_details()
         outputs = self.interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
             raise BadInput(f"{self.path}: expected one input and one output, found "
                            f"{len(inputs)} and {len(outputs)}")
-        self.input = _tensor_info(inputs[0])
-        self.output = _tensor_info(outputs[0])
+        self.input = tensor_info(inputs[0])
+        self.output = tensor_info(outputs[0])
 
     def invoke(self, tensor: np.ndarray) -> np.ndarray:
         """Run on an input already in the model's dtype and shape; returns the raw output (a copy).

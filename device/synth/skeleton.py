@@ -23,8 +23,15 @@ from har_device.core.atomic import atomic_dir
 from har_device.core.keypoints import INDEX, KEYPOINTS, MIRROR, save_sequence
 from har_device.synth.actions import LABELS, LYING, lying_pose
 from har_device.synth.body import PART_INDEX, Body, standing_height
-from har_device.synth.dataset import (LEAD_INS, DatasetSpec, check_output, clip_name, clip_slots,
-                                      group_look, split_lists)
+from har_device.synth.dataset import (
+    LEAD_INS,
+    DatasetSpec,
+    check_output,
+    clip_name,
+    clip_slots,
+    group_look,
+    split_lists,
+)
 from har_device.synth.look import Look
 from har_device.synth.script import Segment, plan_motion
 

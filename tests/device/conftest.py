@@ -1,6 +1,7 @@
 """Shared, session-scoped, tiny fixtures for the device tests (run in the TensorFlow-free venv)."""
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from console_scripts import console_script
 from mqtt_broker import broker, subscribe  # noqa: F401 - MQTT fixtures: a private broker, subscribers
 
+from har_device.core import pose_models as pose_model_files
 from har_device.synth.actions import LABELS
 from har_device.synth.dataset import make_spec, write_dataset
 
@@ -52,3 +54,16 @@ def noise_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(0)
     write_video(path, (rng.integers(0, 256, (60, 80, 3), dtype=np.uint8) for _ in range(32)), 16.0)
     return path
+
+
+@pytest.fixture(scope="session")
+def pose_models() -> Path:
+    """The cached BlazePose models (`./run test` fetches them first). Missing, the pose tests skip
+    on a developer's machine and fail in CI, where the fetch must have worked."""
+    if not pose_model_files.cached():
+        message = (f"BlazePose models not cached in {pose_model_files.default_dir()}: run "
+                   "`har-pose fetch` (./run test does it)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return pose_model_files.default_dir()

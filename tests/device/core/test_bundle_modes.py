@@ -23,7 +23,11 @@ def pose_json() -> dict:
     raw.pop("input")
     raw["mode"] = "pose"
     raw["keypoints"] = KeypointInput().model_dump()
-    raw["files"] = {"model_int8.tflite": raw["files"]["model_int8.tflite"]}
+    head = raw["files"]["model_int8.tflite"]
+    stage = {"sha256": "0" * 64, "size_bytes": 1}
+    raw["files"] = {"model_int8.tflite": head,
+                    "pose_detection.tflite": {"role": "pose_detector", **stage},
+                    "pose_landmark_full.tflite": {"role": "pose_landmarks", **stage}}
     return raw
 
 
@@ -47,6 +51,7 @@ def test_a_pose_bundle_describes_its_keypoint_input() -> None:
     (lambda raw: raw["keypoints"].update(version=2), "keypoints.version"),
     (lambda raw: raw["keypoints"].update(features=99), "expected per_keypoint"),
     (lambda raw: raw.update(mode="clip"), "needs a pixel 'input'"),
+    (lambda raw: raw["files"].pop("pose_detection.tflite"), "needs files with roles"),
 ])
 def test_inconsistent_pose_metadata_is_one_line(change, message: str) -> None:
     raw = pose_json()
