@@ -167,7 +167,8 @@ class Bridge:
 def source_values(graph: keras.Model, inputs: list[np.ndarray]) -> dict[int, np.ndarray]:
     """The value of every tensor of a Keras 3 graph on `inputs`, by id of its symbolic tensor."""
     symbolic = [t for node in graph_nodes(graph) for t in node.outputs]
-    outputs = keras.Model(graph.inputs, symbolic)(inputs, training=False)
+    # flattened: a one-tensor list of outputs comes back as the bare tensor
+    outputs = tf.nest.flatten(keras.Model(graph.inputs, symbolic)(inputs, training=False))
     values = dict(zip(map(id, graph.inputs), inputs))
     values.update(zip(map(id, symbolic), map(keras.ops.convert_to_numpy, outputs)))
     return values

@@ -129,8 +129,9 @@ class Conv3DRewrite(Rewrite):
         self.pad = [tf_keras.layers.ZeroPadding3D(
             ((total // 2, total - total // 2), (0, 0), (0, 0)), name=f"{self.name}_tpad")
             for _ in range(1 if total else 0)]
+        whole = self.kt == 1 and self.st == 1
         self.slices = [TimeSlice(i * self.dt, self.st, count, name=f"{self.name}_t{i}")
-                       for i in range(self.kt)]
+                       for i in range(0 if whole else self.kt)]
         self.convs = [tf_keras.layers.Conv2D(**{**self.conv_options, "name": f"{self.name}_k{i}",
                                                 "use_bias": self.config["use_bias"] and i == 0})
                       for i in range(self.kt)]
@@ -141,7 +142,8 @@ class Conv3DRewrite(Rewrite):
 
     def apply(self, inputs: Any) -> Any:
         x = self.pad[0](inputs) if self.pad else inputs
-        parts = [conv(time_slice(x)) for time_slice, conv in zip(self.slices, self.convs)]
+        views = [time_slice(x) for time_slice in self.slices] or [x]
+        parts = [conv(view) for view, conv in zip(views, self.convs)]
         y = self.sum(parts) if self.sum else parts[0]
         return self.act(y) if self.act else y
 
@@ -164,15 +166,18 @@ class Pooling3DRewrite(Rewrite):
                         f"{self.pooling.__name__} per frame + {self.pooling.__name__} over time")
 
     def make(self, shape: tuple) -> list[tf_keras.layers.Layer]:
+        """The reshapes leave the channel count open (-1), so that pruning the channels of the
+        convolution before the pooling does not have to rewrite them."""
         (pt, *pool_hw), (st, *strides_hw) = self.pool, self.strides
         self.frames = tf_keras.layers.TimeDistributed(
             self.pooling(tuple(pool_hw), tuple(strides_hw), self.padding),
             name=f"{self.name}_frames")
-        _, _, height, width, channels = self.frames.compute_output_shape(shape)
-        self.fold = tf_keras.layers.Reshape((shape[1], height * width, channels),
+        _, frames, height, width, channels = self.frames.compute_output_shape(shape)
+        self.fold = tf_keras.layers.Reshape((frames, height * width, -1),
                                             name=f"{self.name}_fold")
         self.time = self.pooling((pt, 1), (st, 1), self.padding, name=f"{self.name}_time")
-        self.unfold = tf_keras.layers.Reshape((-1, height, width, channels),
+        pooled = self.time.compute_output_shape((None, frames, height * width, channels))[1]
+        self.unfold = tf_keras.layers.Reshape((pooled, height, width, -1),
                                               name=f"{self.name}_unfold")
         return [self.frames, self.fold, self.time, self.unfold]
 
