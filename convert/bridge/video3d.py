@@ -1,4 +1,4 @@
-"""3D video layers rebuilt from builtin, int8-capable operators (docs/design.md, "Tool-chain facts").
+"""3D video layers rebuilt from builtin, int8-capable operators (docs/design.md, tool-chain facts).
 
 LiteRT has no 3D pooling (the float conversion of a MaxPool3D fails: neither builtin nor Flex-free),
 and asked for full int8 the converter keeps CONV_3D in float between QUANTIZE and DEQUANTIZE. Both
@@ -26,7 +26,6 @@ import math
 from typing import Any
 
 import keras
-import numpy as np
 import tf_keras
 
 from har_convert.bridge.layers import describe, pools_space_only, translate_config
@@ -110,7 +109,6 @@ class Conv3DRewrite(Rewrite):
         self.dt, dh, dw = self.config["dilation_rate"]
         options = translate_config(source, tf_keras.layers.Conv3D)
         self.activation = options["activation"]
-        options.pop("groups", None)
         self.conv_options = {**options, "kernel_size": (kh, kw), "strides": (sh, sw),
                              "dilation_rate": (dh, dw), "activation": "linear"}
         self.summary = (f"Conv3D {self.kt}x{kh}x{kw} -> {self.kt} x Conv2D {kh}x{kw} on "
