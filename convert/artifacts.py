@@ -41,9 +41,11 @@ class Prepared:
 
 @dataclass(frozen=True)
 class Bridged:
-    """The tf_keras model to convert, its streaming split, and how exactly it reproduces the
-    source (None when the source already was a tf_keras model)."""
+    """The tf_keras model to convert, its streaming split, how exactly it reproduces the
+    source (None when the source already was a tf_keras model), and the layers the bridge rebuilt
+    from builtin operators (name -> what each became; `bridge.video3d`)."""
 
     model: tf_keras.Model
     split: StreamingSplit | None
     max_abs_diff: float | None
+    rewrites: dict[str, str]

@@ -129,7 +129,7 @@ def bridge(prepared: Prepared, streaming: bool) -> Bridged:
     split = None
     if streaming and not shape.frame_model and not shape.keypoints:
         split = split_for_streaming(loaded.model, rebuild, shape.frames)
-    return Bridged(model, split, diff)
+    return Bridged(model, split, diff, dict(rebuild.rewrites))
 
 
 def optimize_model(bridged: Bridged, prepared: Prepared,

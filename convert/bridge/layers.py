@@ -34,6 +34,7 @@ SUPPORTED = frozenset({
     "GaussianDropout", "ActivityRegularization",
     "Flatten", "Reshape", "Permute", "RepeatVector", "Cropping1D", "Cropping2D", "Cropping3D",
     "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "UpSampling1D", "UpSampling2D",
+    "UpSampling3D",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
     "LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
     "Attention", "AdditiveAttention", "MultiHeadAttention",
@@ -43,7 +44,8 @@ WRAPPERS = frozenset({"TimeDistributed", "Bidirectional"})
 
 # TFLite has no 3D pooling op, so a 3D pooling that pools space only (pool and stride 1 over T,
 # as in ConvLSTM models) is rebuilt as the same 2D pooling applied per frame: same numbers, and
-# it converts without Flex.
+# it converts without Flex. One that pools time too, and Conv3D, are rebuilt as small graphs of
+# builtin layers (`bridge.video3d`).
 SPATIAL_ONLY_3D_POOLING = {"MaxPooling3D": "MaxPooling2D", "AveragePooling3D": "AveragePooling2D"}
 RENAMED_OPTIONS = {"LeakyReLU": {"negative_slope": "alpha"}}
 # tf_keras's fused BatchNorm kernel rounds differently from Keras 3's formula (measured: 4e-7 at the
@@ -86,13 +88,13 @@ def translate_layer(layer: keras.layers.Layer,
             translate_layer(layer.forward_layer, bridge_model),
             backward_layer=translate_layer(layer.backward_layer, bridge_model),
             merge_mode=layer.merge_mode, name=layer.name)
-    if class_name in SPATIAL_ONLY_3D_POOLING and _pools_space_only(layer):
+    if class_name in SPATIAL_ONLY_3D_POOLING and pools_space_only(layer):
         return _per_frame_pooling(layer)
     target = getattr(tf_keras.layers, class_name)
     return target(**translate_config(layer, target))
 
 
-def _pools_space_only(layer: keras.layers.Layer) -> bool:
+def pools_space_only(layer: keras.layers.Layer) -> bool:
     config = layer.get_config()
     return (config.get("data_format", "channels_last") == "channels_last"
             and config["pool_size"][0] == 1 and tuple(config["strides"] or (1,))[0] == 1)

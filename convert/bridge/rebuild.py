@@ -22,6 +22,7 @@ import tensorflow as tf
 import tf_keras
 
 from har_convert.bridge.layers import copy_weights, describe, translate_layer
+from har_convert.bridge.video3d import Rewrite, rewrite_for
 from har_convert.graph.nodes import NodeParts, graph_nodes, graph_of
 from har_device.core.errors import WorkFailed
 
@@ -50,11 +51,14 @@ class Bridge:
     how the streaming head is cut out of a model that was a tf_keras file to begin with.
     Layers are cached, so a layer shared between calls (or between the whole model and the
     streaming head built later from the same bridge) is one tf_keras layer with one set of weights.
+    A layer LiteRT cannot run in int8 as such (Conv3D, 3D pooling over time) becomes a `Rewrite`,
+    several builtin layers; `rewrites` maps its name to what it became, for the report.
     """
 
     def __init__(self) -> None:
-        self._layers: dict[int, tf_keras.layers.Layer] = {}
+        self._layers: dict[int, tf_keras.layers.Layer | Rewrite] = {}
         self._copied: set[int] = set()
+        self.rewrites: dict[str, str] = {}
 
     def model(self, source: keras.Model,
                input_shape: tuple[int, ...] | None = None) -> tf_keras.Model:
@@ -69,11 +73,14 @@ class Bridge:
         return tf_keras.Model(inputs if len(inputs) > 1 else inputs[0],
                               outputs if len(outputs) > 1 else outputs[0], name=source.name)
 
-    def layer(self, source: Any) -> tf_keras.layers.Layer:
+    def layer(self, source: Any) -> tf_keras.layers.Layer | Rewrite:
         if isinstance(source, tf_keras.layers.Layer):
             return source
         if id(source) not in self._layers:
-            self._layers[id(source)] = translate_layer(source, self.model)
+            rewrite = rewrite_for(source)
+            if rewrite is not None:
+                self.rewrites[source.name] = rewrite.summary
+            self._layers[id(source)] = rewrite or translate_layer(source, self.model)
         return self._layers[id(source)]
 
     def walk(self, graph: Any, tensors: TensorMap) -> None:
@@ -98,7 +105,10 @@ class Bridge:
                   if v is not None and k not in CALL_TIME_ARGUMENTS}
         outputs = tf.nest.flatten(target(*args, **kwargs))
         if target is not node.layer and id(node.layer) not in self._copied:
-            copy_weights(node.layer, target)
+            if isinstance(target, Rewrite):
+                target.copy_weights()
+            else:
+                copy_weights(node.layer, target)
             self._copied.add(id(node.layer))
         for symbolic, output in zip(node.outputs, outputs):
             tensors[id(symbolic)] = output
@@ -157,7 +167,8 @@ class Bridge:
 def source_values(graph: keras.Model, inputs: list[np.ndarray]) -> dict[int, np.ndarray]:
     """The value of every tensor of a Keras 3 graph on `inputs`, by id of its symbolic tensor."""
     symbolic = [t for node in graph_nodes(graph) for t in node.outputs]
-    outputs = keras.Model(graph.inputs, symbolic)(inputs, training=False)
+    # flattened: a one-tensor list of outputs comes back as the bare tensor
+    outputs = tf.nest.flatten(keras.Model(graph.inputs, symbolic)(inputs, training=False))
     values = dict(zip(map(id, graph.inputs), inputs))
     values.update(zip(map(id, symbolic), map(keras.ops.convert_to_numpy, outputs)))
     return values

@@ -51,6 +51,7 @@ PASS_THROUGH = frozenset({
     "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
     "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D",
     "UpSampling1D", "UpSampling2D", "UpSampling3D", "RepeatVector", "Reshape", "Permute",
+    "TimeSlice",  # the bridge's frame selection in a rebuilt Conv3D (bridge.video3d)
 })
 ELEMENTWISE_MERGES = frozenset({"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"})
 # Activations that mix channels: removing one changes all the others.

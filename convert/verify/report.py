@@ -76,6 +76,10 @@ def markdown(report: dict[str, Any]) -> str:
              f"{report['evaluation']['clips']} held-out clips from "
              f"`{report['evaluation']['source']}`.", "",
              summary_table(report, "github"), ""]
+    rewrites = report["bridge"]["rewrites"]
+    if rewrites:
+        lines += ["## Rewritten for builtin int8 operators", "",
+                  *[f"- `{name}`: {summary}" for name, summary in rewrites.items()], ""]
     if report["warnings"]:
         lines += ["## Warnings", "", *[f"- {warning}" for warning in report["warnings"]], ""]
     return "\n".join(lines)

@@ -24,7 +24,8 @@ def tiny_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 TINY_ZOO = {"mnv2-tcn": {"frames": 4, "size": 32, "alpha": 0.35},
             "mnv2-bilstm": {"frames": 4, "size": 32, "alpha": 0.35},
             "lrcn": {"frames": 4, "size": 32},
-            "resnet34-frame": {"size": 32}}
+            "resnet34-frame": {"size": 32},
+            "c3d-lite": {"frames": 4, "size": 16}, "r2plus1d-lite": {"frames": 4, "size": 16}}
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from har_convert.train.zoo.keypoints import build_kp_gru, build_kp_tcn
 from har_convert.train.zoo.lrcn import build_lrcn
 from har_convert.train.zoo.mobilenet import build_mnv2_bilstm, build_mnv2_tcn
 from har_convert.train.zoo.resnet import build_resnet34_frame, build_resnet50_frame
+from har_convert.train.zoo.video3d import build_c3d_lite, build_r2plus1d_lite
 from har_device.core.errors import BadInput
 
 
@@ -59,6 +60,9 @@ _RESNET_PAPERS = ("Khandelwal & Singh, Seamless Action Recognition; "
 _VIDEO_64 = {"kind": "clip", "default_frames": 20, "default_size": 64, "default_alpha": None}
 _VIDEO_224 = {"kind": "clip", "default_frames": 16, "default_size": 224, "min_size": 32,
               "has_frame_features": True}
+# 3D convolutions see space and time together: no per-frame network to stream. C3D's own input.
+_VIDEO_3D = {"kind": "clip", "default_frames": 16, "default_size": 112, "default_alpha": None,
+             "min_size": 16, "has_frame_features": False}
 _FRAME_224 = {"kind": "frame", "default_frames": 16, "default_size": 224, "default_alpha": None,
               "min_size": 32, "has_frame_features": False, "paper": _RESNET_PAPERS}
 
@@ -85,6 +89,12 @@ ARCHITECTURES: dict[str, ArchSpec] = {spec.name: spec for spec in (
              **_KEYPOINTS),
     ArchSpec("kp-gru", build_kp_gru, paper="Cho et al. 2014 GRU over BlazePose keypoints",
              **_KEYPOINTS),
+    ArchSpec("c3d-lite", build_c3d_lite, **_VIDEO_3D,
+             paper="Tran et al., Learning Spatiotemporal Features with 3D Convolutional Networks"
+                   " (C3D), lite variant"),
+    ArchSpec("r2plus1d-lite", build_r2plus1d_lite, **_VIDEO_3D,
+             paper="Tran et al., A Closer Look at Spatiotemporal Convolutions for Action"
+                   " Recognition (R(2+1)D), lite variant"),
 )}
 
 

@@ -20,6 +20,9 @@ from har_convert.train.fit import split_validation
 from har_device.core.errors import BadInput
 
 ZOO = ["mnv2-tcn", "mnv2-bilstm", "lrcn", "resnet34-frame"]
+# Conv3D rebuilt as Conv2D slices (bridge.video3d); at 16 px the unpruned first layer holds most
+# MACs, so they join the exactness test, not the halving one.
+VIDEO_3D = ["c3d-lite", "r2plus1d-lite"]
 
 
 def timed_mix() -> tf_keras.Model:
@@ -140,7 +143,7 @@ def test_zoo_model_keeps_its_output_shape_and_shrinks(tiny_tf_keras, pruned, nam
     assert "predictions" not in result.removed
 
 
-@pytest.mark.parametrize("name", ZOO)
+@pytest.mark.parametrize("name", ZOO + VIDEO_3D)
 def test_removing_zeroed_channels_changes_no_output(tiny_tf_keras, name):
     with scratch(tiny_tf_keras(name)) as model:
         randomize_batchnorm(model)
@@ -150,6 +153,22 @@ def test_removing_zeroed_channels_changes_no_output(tiny_tf_keras, name):
         x = sample(model)
         assert np.max(np.abs(model(x).numpy() - smaller(x).numpy())) < 1e-5
         assert smaller.count_params() < model.count_params()
+
+
+def test_conv3d_slices_are_one_group_pruned_alike(tiny_tf_keras):
+    """The three Conv2D slices of a rebuilt 3x3x3 Conv3D produce the channels of one sum: one
+    group, each slice keeping the same channels; R(2+1)D's residual stage joins its shortcut."""
+    c3d, r21d = tiny_tf_keras("c3d-lite"), tiny_tf_keras("r2plus1d-lite")
+    plan = plan_pruning(c3d, 0.5)
+    graph = plan.graph
+    groups = {graph.find(graph.producer_group[id(c3d.get_layer(f"conv2_k{i}"))]) for i in range(3)}
+    assert len(groups) == 1 and graph.group(groups.pop()).prunable
+    widths = producer_widths(apply_plan(c3d, plan))
+    assert widths["conv2_k0"] == widths["conv2_k1"] == widths["conv2_k2"] == 8
+    graph = plan_pruning(r21d, 0.5).graph
+    stage = {graph.find(graph.producer_group[id(r21d.get_layer(name))])
+             for name in ("block2_project_k0", "block2_b_temporal_k0", "block2_b_temporal_k2")}
+    assert len(stage) == 1
 
 
 @pytest.mark.parametrize("build", [timed_mix, flat_dense])
