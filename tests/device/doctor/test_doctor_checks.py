@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -148,16 +147,6 @@ def test_tampered_bundle_fails_and_the_intact_one_passes(tmp_path) -> None:
     (tampered / "head_int8.tflite").write_bytes(bytes(data))
     result = bundle_hashes(target(tmp_path, bundle=tampered))
     assert result.status is Status.FAIL and "sha256 does not match" in result.found
-
-
-@pytest.fixture
-def password_broker(tmp_path: Path):
-    passwords = tmp_path / "passwords"
-    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "cam", "right-one"],
-                   check=True, capture_output=True)
-    with private_broker(tmp_path / "broker", f"password_file {passwords}\n",
-                        anonymous=False) as broker:
-        yield broker
 
 
 def test_broker_refuses_wrong_credentials_and_accepts_right_ones(tmp_path, password_broker) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from mqtt_broker import private_broker
 
 TINY = Path(__file__).parents[2] / "fixtures" / "tiny_bundle"
 AGENT = str(Path(sys.executable).with_name("har-agent"))
@@ -35,18 +34,13 @@ def tampered(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def refusing_config(tmp_path: Path):
+def refusing_config(tmp_path: Path, password_broker) -> Path:
     """An agent config whose broker (a real mosquitto with a password file) refuses its password."""
-    passwords = tmp_path / "passwords"
-    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "cam", "right-one"],
-                   check=True, capture_output=True)
-    with private_broker(tmp_path / "broker", f"password_file {passwords}\n",
-                        anonymous=False) as broker:
-        config = tmp_path / "agent.yaml"
-        config.write_text(yaml.safe_dump({
-            "bundle": str(TINY), "source": "synthetic:",
-            "mqtt": {"broker": f"mqtt://cam:wrong-secret@127.0.0.1:{broker.port}"}}))
-        yield config
+    config = tmp_path / "agent.yaml"
+    config.write_text(yaml.safe_dump({
+        "bundle": str(TINY), "source": "synthetic:",
+        "mqtt": {"broker": f"mqtt://cam:wrong-secret@127.0.0.1:{password_broker.port}"}}))
+    return config
 
 
 def test_a_healthy_setup_exits_0_with_every_check_in_the_table() -> None:
