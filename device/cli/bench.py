@@ -127,10 +127,10 @@ def _format_pipeline(pipeline: dict[str, Any]) -> str:
     for mode, result in pipeline["modes"].items():
         stages = result["stages_ms"]
         rows.append([mode, result["fps"], result["dropped"], pipeline["decode_ms"]["p50"],
-                     *(stages[f"{stage}_ms"]["p50"] for stage in
-                       ("preprocess", "inference", "postprocess", "total")),
+                     *(stages.get(f"{stage}_ms", {}).get("p50", 0.0) for stage in
+                       ("preprocess", "pose", "inference", "postprocess", "total")),
                      stages["total_ms"]["p99"], f"{result['overhead_vs_inference']:.1%}"])
-    table = tabulate(rows, headers=["pipeline", "fps", "dropped", "decode", "preprocess",
+    table = tabulate(rows, headers=["pipeline", "fps", "dropped", "decode", "preprocess", "pose",
                                     "inference", "events", "total p50", "total p99",
                                     "overhead"], floatfmt=".2f")
     ratio = pipeline.get("streaming_vs_clip")

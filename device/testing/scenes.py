@@ -33,9 +33,10 @@ class SceneScore:
         return not self.missed and not self.false_starts
 
 
-def scene_events(bundle: Path, script: str, seed: int, mode: str, fps: float = 8.0,
+def scene_events(bundle: Path, script: str, seed: int, mode: str | None, fps: float = 8.0,
                  size: int = 112) -> list[dict[str, Any]]:
-    """Every event message the agent sends for the rendered scene (no sinks, no broker)."""
+    """Every event message the agent sends for the rendered scene (no sinks, no broker); mode
+    None: the bundle's own."""
     config = load_config(None, {"bundle": bundle, "mode": mode, "device_id": "scene",
                                 "source": f"synthetic:{script};fps={fps:g};size={size};seed={seed}"})
     return Agent(config).run(threading.Event()).events

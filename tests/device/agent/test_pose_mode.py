@@ -3,6 +3,7 @@ events, on the committed pose bundle (a kp-gru head) with the real BlazePose fil
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import threading
@@ -85,3 +86,15 @@ def test_a_tampered_pose_model_is_refused_in_one_line(pose_bundle: Path, tmp_pat
     done = agent("run", "--bundle", str(bundle), "--source", SCENE)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert MODELS[1].name in done.stderr and "sha256" in done.stderr
+
+
+def test_har_bench_times_the_pose_stage_inside_the_pipeline(pose_bundle: Path,
+                                                             tmp_path: Path) -> None:
+    done = subprocess.run([console_script("har-bench"), str(pose_bundle), "--pipeline", SCENE,
+                           "--frames", "24", "--runs", "5", "--json", str(tmp_path / "b.json")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "b.json").read_text())
+    stages = report["pipeline"]["modes"]["pose"]["stages_ms"]
+    assert stages["pose_ms"]["mean"] > 10 * stages["inference_ms"]["mean"] > 0
+    assert {model["role"] for model in report["models"]} == {"clip", "clip_float"}
