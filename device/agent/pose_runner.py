@@ -13,11 +13,9 @@ from collections import deque
 import numpy as np
 
 from har_device.agent.runners import Cadence, Scores, timed
-from har_device.core.keypoints import FIELDS, KEYPOINTS, normalise
+from har_device.core.keypoints import NO_PERSON, normalise
 from har_device.core.litert import TensorInfo, TFLiteModel
 from har_device.pose.tracker import PoseStage
-
-NO_PERSON = np.full((KEYPOINTS, len(FIELDS)), np.nan, dtype=np.float32)
 
 
 class PoseRunner:

@@ -4,11 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 import har_device
 from har_device.cli.entry import common_options, run_cli
 from har_device.core.errors import BadInput
 from har_device.core.pose_models import ENV_DIR
+from har_device.pose.extract import extract as extract_sequences
+from har_device.pose.extract import videos
 from har_device.pose.models import fetch as fetch_models
 from har_device.pose.track import track as track_video
 from har_device.pose.tracker import PoseStage
@@ -53,6 +56,25 @@ def track(video: str, out: Path, preview: Path | None, directory: Path | None, t
         raise
     frames, people = track_video(stage, source, out, preview, limit)
     click.echo(f"{out}: {frames} frames, a person in {people}")
+
+
+@cli.command()
+@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help=_DIR_HELP)
+@click.option("--threads", type=int, default=2, show_default=True, help="LiteRT threads per model.")
+def extract(data_dir: Path, out: Path, directory: Path | None, threads: int) -> None:
+    """Turn a UCF-style folder of videos into the same folder of keypoint sequences (.npz)."""
+    total = len(videos(data_dir))
+    stage = PoseStage.load(directory, threads)
+    with tqdm(total=total, unit="video", desc="har-pose extract",
+              disable=None) as progress:
+        shares = []
+        for _, share in extract_sequences(stage, data_dir, out):
+            shares.append(share)
+            progress.update()
+    click.echo(f"{out}: {len(shares)} sequences, a person in {sum(shares) / len(shares):.0%} of "
+               "their frames")
 
 
 main = run_cli(cli, "har-pose")

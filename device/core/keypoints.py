@@ -50,6 +50,10 @@ CLIP = 4.0
 MIN_TORSO_PX = 1e-3
 TORSO_PERCENTILE = 90
 
+# A frame in which the pose stage found nobody: every field NaN (see the module doc).
+NO_PERSON = np.full((KEYPOINTS, len(FIELDS)), np.nan, dtype=np.float32)
+NO_PERSON.flags.writeable = False
+
 LEFT_HIP, RIGHT_HIP = INDEX["left_hip"], INDEX["right_hip"]
 LEFT_SHOULDER, RIGHT_SHOULDER = INDEX["left_shoulder"], INDEX["right_shoulder"]
 
