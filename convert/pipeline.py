@@ -30,15 +30,32 @@ from har_convert.artifacts import Bridged, Prepared
 from har_convert.bridge.rebuild import Bridge
 from har_convert.data import index_folder
 from har_convert.data.eval_set import load_eval_set
-from har_convert.export.files import BY_NAME, ORDER, Bundle, add_pose_models, require_pose_models
+from har_convert.export.files import (
+    BY_NAME,
+    ORDER,
+    Bundle,
+    add_pose_models,
+    require_pose_models,
+)
 from har_convert.export.metadata import BundleFacts, write_bundle_metadata
 from har_convert.export.streaming import split_for_streaming
 from har_convert.optimize import Optimized, optimize, training_data
 from har_convert.quantize.calibration import calibration_set, frame_samples
-from har_convert.quantize.tflite import Converted, convert_float, convert_int8, export_saved_model
+from har_convert.quantize.tflite import (
+    Converted,
+    convert_float,
+    convert_int8,
+    export_saved_model,
+)
 from har_convert.settings import Options
-from har_convert.source.facts import (Geometry, assumptions, geometry, read_train_info,
-                                      resolve_labels, resolve_sample_fps)
+from har_convert.source.facts import (
+    Geometry,
+    assumptions,
+    geometry,
+    read_train_info,
+    resolve_labels,
+    resolve_sample_fps,
+)
 from har_convert.source.load import load_keras
 from har_convert.source.preflight import output_dir
 from har_convert.verify.report import write_report

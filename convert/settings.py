@@ -15,9 +15,8 @@ from har_device.core.errors import BadInput
 
 KEYPOINT_ARCHITECTURES = ("kp-tcn", "kp-gru")  # heads over keypoint sequences, not videos
 ARCHITECTURE_NAMES = ("lrcn", "convlstm", "mnv2-bilstm", "mnv2-tcn", "effnetlite-tcn",
-                      "resnet34-frame", "resnet50-frame", "cnn-lstm-attention", "c3d-lite",
-                      "r2plus1d-lite",
-                      *KEYPOINT_ARCHITECTURES)
+                      "resnet34-frame", "resnet50-frame", "cnn-lstm-attention",
+                      *KEYPOINT_ARCHITECTURES, "c3d-lite", "r2plus1d-lite")
 CRITERIA = ("l1", "l2", "bn")
 DEFAULT_FINETUNE_EPOCHS = 10
 DEFAULT_QAT_EPOCHS = 3

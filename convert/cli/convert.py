@@ -22,9 +22,16 @@ import click
 import har_convert
 from har_convert.cli.startup import import_tensorflow
 from har_convert.quantize.calibration import DEFAULT_FOLDER, RANDOM_SOURCE
-from har_convert.settings import (CRITERIA, DEFAULT_CALIB_SAMPLES, DEFAULT_FINETUNE_EPOCHS,
-                                  DEFAULT_QAT_EPOCHS, WARN_DROP_POINTS, OptimizeSettings, Options,
-                                  parse_sparsity)
+from har_convert.settings import (
+    CRITERIA,
+    DEFAULT_CALIB_SAMPLES,
+    DEFAULT_FINETUNE_EPOCHS,
+    DEFAULT_QAT_EPOCHS,
+    WARN_DROP_POINTS,
+    OptimizeSettings,
+    Options,
+    parse_sparsity,
+)
 from har_convert.source.facts import ASSUMED_LABELS
 from har_convert.source.preflight import output_dir, preflight
 from har_device.cli.entry import common_options, run_cli

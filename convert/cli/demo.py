@@ -20,8 +20,13 @@ from typing import Any
 
 import click
 
-from har_convert.recipes import (CONVERT_OPTIONS, DATASET_OPTIONS, DEMO_SCRIPT, DEMO_SEED,
-                                 TRAIN_OPTIONS)
+from har_convert.recipes import (
+    CONVERT_OPTIONS,
+    DATASET_OPTIONS,
+    DEMO_SCRIPT,
+    DEMO_SEED,
+    TRAIN_OPTIONS,
+)
 from har_device.cli.entry import run_cli
 from har_device.core.bundle import load_bundle
 from har_device.core.errors import WorkFailed

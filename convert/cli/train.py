@@ -26,9 +26,19 @@ from tabulate import tabulate
 import har_convert
 from har_convert.cli.startup import import_tensorflow
 from har_convert.data import ClipIndex, common_fps, index_folder, load_dataset
-from har_convert.settings import (ARCHITECTURE_NAMES, KEYPOINT_ARCHITECTURES, NO_AUGMENTATION,
-                                  Augmentation, TrainConfig, check_architecture)
-from har_convert.train.metrics import format_per_class_table, format_summary_table, plot_confusion
+from har_convert.settings import (
+    ARCHITECTURE_NAMES,
+    KEYPOINT_ARCHITECTURES,
+    NO_AUGMENTATION,
+    Augmentation,
+    TrainConfig,
+    check_architecture,
+)
+from har_convert.train.metrics import (
+    format_per_class_table,
+    format_summary_table,
+    plot_confusion,
+)
 from har_device.cli.entry import common_options, run_cli
 from har_device.core.atomic import atomic_path, write_text_atomic
 from har_device.core.bundle import KeypointInput

@@ -20,10 +20,22 @@
 - `har_convert.data.batches.training_dataset`: the augmented tf.data pipeline (imports TF).
 """
 from har_convert.data.clips import PAD_TOLERANCE, TooShort, decode_clip, sample_indices
-from har_convert.data.dataset import (ClipSet, Dataset, Skipped, calibration_samples, common_fps,
-                                      load_clips, load_dataset)
-from har_convert.data.ucf import (ClipIndex, ClipRef, index_folder, parse_ucf_name,
-                                  stratified_group_split)
+from har_convert.data.dataset import (
+                                      ClipSet,
+                                      Dataset,
+                                      Skipped,
+                                      calibration_samples,
+                                      common_fps,
+                                      load_clips,
+                                      load_dataset,
+)
+from har_convert.data.ucf import (
+                                      ClipIndex,
+                                      ClipRef,
+                                      index_folder,
+                                      parse_ucf_name,
+                                      stratified_group_split,
+)
 
 __all__ = ["ClipIndex", "ClipRef", "ClipSet", "Dataset", "PAD_TOLERANCE", "Skipped", "TooShort",
            "calibration_samples", "common_fps", "decode_clip", "index_folder", "load_clips",

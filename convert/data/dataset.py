@@ -20,7 +20,12 @@ import numpy as np
 from tqdm import tqdm
 
 from har_convert.data.clips import TooShort, decode_clip
-from har_convert.data.ucf import DEFAULT_TEST_FRACTION, ClipRef, folder_kind, index_folder
+from har_convert.data.ucf import (
+    DEFAULT_TEST_FRACTION,
+    ClipRef,
+    folder_kind,
+    index_folder,
+)
 from har_device.core.errors import BadInput
 from har_device.core.keypoints import FEATURES, load_sequence, normalise, sample_window
 from har_device.core.video import UnreadableVideo, probe

@@ -18,10 +18,23 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.tools import flatbuffer_utils
 
-from har_device.core.bundle import (EMBEDDED_METADATA, POSE_ROLES, BundleMetadata, BundleMode,
-                                    FileRole, InputSpec, KeypointInput, ModelFile, Quant,
-                                    SourceModel, TensorSpec, default_event_settings,
-                                    read_embedded_metadata, sha256_file, write_metadata)
+from har_device.core.bundle import (
+    EMBEDDED_METADATA,
+    POSE_ROLES,
+    BundleMetadata,
+    BundleMode,
+    FileRole,
+    InputSpec,
+    KeypointInput,
+    ModelFile,
+    Quant,
+    SourceModel,
+    TensorSpec,
+    default_event_settings,
+    read_embedded_metadata,
+    sha256_file,
+    write_metadata,
+)
 from har_device.core.errors import WorkFailed
 from har_device.core.litert import TensorInfo, TFLiteModel
 

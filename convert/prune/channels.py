@@ -26,8 +26,16 @@ import numpy as np
 import tf_keras
 
 from har_convert.graph.mapping import map_layers
-from har_convert.prune.groups import (CHANNELWISE, PRODUCERS, RECURRENT, ChannelGraph, ChannelGroup,
-                                      Layout, analyse, recurrent_width)
+from har_convert.prune.groups import (
+    CHANNELWISE,
+    PRODUCERS,
+    RECURRENT,
+    ChannelGraph,
+    ChannelGroup,
+    Layout,
+    analyse,
+    recurrent_width,
+)
 from har_convert.settings import CRITERIA
 from har_device.core.errors import BadInput
 

@@ -18,8 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import tf_keras
-from tensorflow_model_optimization.python.core.sparsity.keras import (prune, pruning_schedule,
-                                                                      pruning_wrapper)
+from tensorflow_model_optimization.python.core.sparsity.keras import (
+    prune,
+    pruning_schedule,
+    pruning_wrapper,
+)
 
 from har_convert.data import Dataset
 from har_convert.graph.mapping import copy_model, map_layers

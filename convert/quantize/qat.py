@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import tensorflow_model_optimization as tfmot
 import tf_keras
 from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
-                                                                                       default_8bit_quantize_registry)
+    default_8bit_quantize_registry,
+)
 
 from har_convert.data import Dataset
 from har_convert.graph.complexity import unwrap

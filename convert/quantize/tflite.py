@@ -21,8 +21,13 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-from har_convert.quantize.checks import (XnnpackCoverage, non_builtin_ops, op_inventory, run_once,
-                                         xnnpack_coverage)
+from har_convert.quantize.checks import (
+    XnnpackCoverage,
+    non_builtin_ops,
+    op_inventory,
+    run_once,
+    xnnpack_coverage,
+)
 from har_device.core.errors import WorkFailed
 from har_device.core.litert import TFLiteModel
 

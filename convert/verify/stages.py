@@ -20,10 +20,21 @@ from har_convert.bridge.rebuild import OUTPUT_TOLERANCE
 from har_convert.graph.complexity import complexity
 from har_convert.quantize.tflite import Converted
 from har_convert.train.metrics import classification_report
-from har_convert.verify.report import (WARN_DROP_POINTS, accuracy_drops, gzip_size, stage_entry,
-                                       warnings_for)
-from har_convert.verify.scoring import (agreement, keras_latency_ms, keras_scores, streaming_scores,
-                                        tflite_latency_ms, tflite_scores)
+from har_convert.verify.report import (
+    WARN_DROP_POINTS,
+    accuracy_drops,
+    gzip_size,
+    stage_entry,
+    warnings_for,
+)
+from har_convert.verify.scoring import (
+    agreement,
+    keras_latency_ms,
+    keras_scores,
+    streaming_scores,
+    tflite_latency_ms,
+    tflite_scores,
+)
 
 if TYPE_CHECKING:
     from har_convert.artifacts import Bridged, Prepared

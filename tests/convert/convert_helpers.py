@@ -19,6 +19,8 @@ from unittest import mock
 import keras
 import numpy as np
 
+from har_convert.train.zoo import ARCHITECTURES, build
+
 
 def batchnorm_layers(model: keras.Model) -> Iterator[keras.layers.BatchNormalization]:
     for layer in model.layers:
@@ -72,3 +74,11 @@ def har_convert(*args: object) -> tuple[int, str, str]:
 
 def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("har-convert: error:")]
+
+
+def zoo_model(name: str, classes: int, frames: int, size: int) -> keras.Model:
+    """A small zoo model: alpha 0.35 where the architecture has one, no size for keypoint heads."""
+    spec = ARCHITECTURES[name]
+    options = {"alpha": 0.35} if spec.default_alpha is not None else {}
+    return build(name, num_classes=classes, frames=frames,
+                 size=None if spec.kind == "keypoints" else size, **options)

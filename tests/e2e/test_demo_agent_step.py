@@ -6,7 +6,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from har_convert.cli.demo import DEMO_SEED, build_steps, run_agent_with_alerts, show_results
+from har_convert.cli.demo import (
+    DEMO_SEED,
+    build_steps,
+    run_agent_with_alerts,
+    show_results,
+)
 
 REPO = Path(__file__).parents[2]
 DEMO_BUNDLE = REPO / "tests" / "fixtures" / "demo_bundle"

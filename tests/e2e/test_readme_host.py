@@ -75,5 +75,5 @@ def test_keypoint_commands_run_as_written(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "head.report.json").read_text())["accuracy"] >= 0.95
     report = json.loads((tmp_path / "head_bundle" / "report.json").read_text())
     assert report["mode"] == "pose"
-    stages = report["stages"]
-    assert stages["int8"]["accuracy"] >= stages["float"]["accuracy"] - 0.01
+    stages = report["stages"]  # int8 against the float model it quantizes (pruned, if pruned)
+    assert stages["int8"]["accuracy"] >= stages.get("pruned", stages["float"])["accuracy"] - 0.01

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 import tf_keras
-from convert_helpers import settle_batchnorm
+from convert_helpers import settle_batchnorm, zoo_model
 from keras import layers
 
 from har_convert.bridge.rebuild import OUTPUT_TOLERANCE, Bridge
@@ -40,9 +40,7 @@ def bridged_exactly(model: keras.Model) -> tf_keras.Model:
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_every_zoo_architecture_bridges_exactly(name: str) -> None:
     keras.utils.set_random_seed(0)
-    spec = ARCHITECTURES[name]
-    options = {"alpha": 0.35} if spec.default_alpha is not None else {}
-    model = build(name, num_classes=CLASSES, frames=FRAMES, size=SIZE, **options)
+    model = zoo_model(name, CLASSES, FRAMES, SIZE)
     assert bridged_exactly(model).count_params() == model.count_params()
 
 

@@ -21,7 +21,6 @@ from har_convert.export.metadata import embedded_view
 from har_convert.train.zoo import build
 from har_device.agent.model import ModelRequest, load_device_model
 from har_device.core.bundle import KeypointInput, load_bundle, read_embedded_metadata
-from har_device.core.errors import BadInput
 from har_device.core.keypoints import FEATURES, load_sequence, normalise
 from har_device.core.litert import TFLiteModel
 
@@ -67,7 +66,8 @@ def test_the_bundle_is_a_pose_bundle(converted: tuple[int, str, Path]) -> None:
     assert meta.mode == "pose" and meta.input is None and meta.frames == FRAMES
     assert meta.keypoints == KeypointInput() and meta.sample_fps == FPS
     assert {name: entry.role for name, entry in meta.files.items()} == {
-        "model_int8.tflite": "clip", "model_float.tflite": "clip_float"}
+        "model_int8.tflite": "clip", "model_float.tflite": "clip_float",
+        "pose_detection.tflite": "pose_detector", "pose_landmark_full.tflite": "pose_landmarks"}
     raw = json.loads((out / "har_model.json").read_text())
     assert "input" not in raw and raw["keypoints"]["normalisation"] == "hips-torso"
     assert read_embedded_metadata(out / "model_int8.tflite") == embedded_view(meta)
@@ -101,11 +101,11 @@ def test_the_report_scores_every_stage(converted: tuple[int, str, Path], skeleto
     assert "hips-torso" in (out / "report.md").read_text()
 
 
-def test_the_agent_refuses_a_pose_bundle_until_it_runs_the_pose_stage(
-        converted: tuple[int, str, Path]) -> None:
+def test_the_agent_loads_it_as_a_pose_model(converted: tuple[int, str, Path]) -> None:
     _, _, out = converted
-    with pytest.raises(BadInput, match="a pose bundle .* does not run the pose stage yet"):
-        load_device_model(ModelRequest(path=out))
+    model = load_device_model(ModelRequest(path=out))
+    assert model.mode == "pose" and model.sample_fps == FPS
+    assert model.runner.input.shape == (1, FRAMES, FEATURES)
 
 
 @pytest.mark.parametrize("extra, message", [

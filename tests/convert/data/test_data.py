@@ -9,9 +9,18 @@ import numpy as np
 import pytest
 from tiny_videos import TINY_CLASSES, TINY_FRAMES, TINY_SIZE, write_ucf_tree
 
-from har_convert.data import (ClipRef, TooShort, calibration_samples, common_fps, decode_clip,
-                              index_folder, load_dataset, parse_ucf_name, sample_indices,
-                              stratified_group_split)
+from har_convert.data import (
+    ClipRef,
+    TooShort,
+    calibration_samples,
+    common_fps,
+    decode_clip,
+    index_folder,
+    load_dataset,
+    parse_ucf_name,
+    sample_indices,
+    stratified_group_split,
+)
 from har_convert.data.clips import rate_indices, uniform_indices
 from har_convert.data.eval_set import load_eval_set
 from har_device.core.errors import BadInput

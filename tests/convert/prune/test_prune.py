@@ -13,7 +13,12 @@ from tf_keras import layers
 
 from har_convert.graph.complexity import complexity
 from har_convert.graph.mapping import copy_model
-from har_convert.prune.channels import apply_plan, kept_count, plan_pruning, prune_channels
+from har_convert.prune.channels import (
+    apply_plan,
+    kept_count,
+    plan_pruning,
+    prune_channels,
+)
 from har_convert.prune.groups import RECURRENT, recurrent_width
 from har_convert.train.finetune import evaluate, finetune
 from har_convert.train.fit import split_validation

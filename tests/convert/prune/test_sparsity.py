@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from tensorflow_model_optimization.python.core.sparsity.keras.pruning_utils import (
-                                                                                    is_pruned_m_by_n)
+    is_pruned_m_by_n,
+)
 
 from har_convert.graph.mapping import leaf_layers
 from har_convert.prune.sparsity import apply_sparsity, kernel_sparsity, pruning_wrappers

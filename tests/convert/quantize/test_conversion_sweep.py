@@ -10,22 +10,18 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from convert_helpers import zoo_model
 from keras import layers
 
 from har_convert.bridge.rebuild import Bridge
 from har_convert.quantize.checks import non_builtin_ops
 from har_convert.quantize.tflite import FULL_INT8, convert_int8, export_saved_model
-from har_convert.train.zoo import ARCHITECTURES, build
+from har_convert.train.zoo import ARCHITECTURES
 from har_device.core.litert import TFLiteModel
 
 FRAMES, SIZE, CLASSES = 4, 32, 3
 # LRCN and ConvLSTM go through har-convert in test_convert_cli, mnv2-tcn in tests/e2e.
 CONVERTED_ELSEWHERE = {"lrcn", "convlstm", "mnv2-tcn"}
-
-
-def zoo_model(name: str) -> keras.Model:
-    options = {"alpha": 0.35} if ARCHITECTURES[name].default_alpha is not None else {}
-    return build(name, num_classes=CLASSES, frames=FRAMES, size=SIZE, **options)
 
 
 def applications_model(backbone: str) -> keras.Model:
@@ -48,7 +44,7 @@ def applications_model(backbone: str) -> keras.Model:
     return keras.Model(clip, layers.Dense(CLASSES, activation="softmax")(merged))
 
 
-MODELS = {**{name: (lambda name=name: zoo_model(name)) for name in ARCHITECTURES
+MODELS = {**{name: (lambda name=name: zoo_model(name, CLASSES, FRAMES, SIZE)) for name in ARCHITECTURES
              if name not in CONVERTED_ELSEWHERE},
           **{f"{backbone}+heads": (lambda backbone=backbone: applications_model(backbone))
              for backbone in ("MobileNetV2", "EfficientNetB0")}}

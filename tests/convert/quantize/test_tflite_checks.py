@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from har_convert.export.metadata import embed_metadata
-from har_convert.quantize.checks import non_builtin_ops, op_inventory, run_once, xnnpack_coverage
+from har_convert.quantize.checks import (
+    non_builtin_ops,
+    op_inventory,
+    run_once,
+    xnnpack_coverage,
+)
 from har_convert.quantize.worker import summarize
 from har_device.core.bundle import read_embedded_metadata
 from har_device.core.errors import BadInput

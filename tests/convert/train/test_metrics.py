@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from har_convert.train.metrics import (classification_report, format_per_class_table,
-                                       format_summary_table, plot_confusion)
+from har_convert.train.metrics import (
+    classification_report,
+    format_per_class_table,
+    format_summary_table,
+    plot_confusion,
+)
 
 LABELS = ["a", "b", "c"]
 Y_TRUE = np.array([0, 0, 0, 1, 1, 2, 2, 2])

@@ -15,8 +15,14 @@ from tiny_videos import TINY_CLASSES, write_ucf_tree
 
 from har_convert.cli.train import OUTPUT_SUFFIXES, cli, main, sibling
 from har_convert.data import ClipSet, Dataset, load_dataset
-from har_convert.train.fit import (MIN_GROUPS_TO_CARVE, CosineDecay, TrainConfig, build_model,
-                                   split_validation, train)
+from har_convert.train.fit import (
+    MIN_GROUPS_TO_CARVE,
+    CosineDecay,
+    TrainConfig,
+    build_model,
+    split_validation,
+    train,
+)
 
 TINY_ARGS = ["--arch", "lrcn", "--frames", "4", "--size", "32", "--epochs", "2",
              "--dropout", "0.1", "--lr-final", "0.1", "--quiet"]

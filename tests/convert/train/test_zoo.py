@@ -11,8 +11,14 @@ import numpy as np
 import pytest
 
 from har_convert.settings import ARCHITECTURE_NAMES
-from har_convert.train.zoo import (ARCHITECTURES, FRAME_FEATURES, build, clip_scores, fold_time,
-                                   reference_classifier)
+from har_convert.train.zoo import (
+    ARCHITECTURES,
+    FRAME_FEATURES,
+    build,
+    clip_scores,
+    fold_time,
+    reference_classifier,
+)
 from har_device.core.errors import BadInput
 from har_device.core.keypoints import FEATURES
 
