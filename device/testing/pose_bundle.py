@@ -3,15 +3,19 @@ BlazePose files out of git, so tests and benchmarks run a copy with the cached, 
 in beside the head."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+from har_device.core.bundle import METADATA_FILE
 from har_device.core.pose_models import MODELS, verified_path
 
 
 def with_pose_models(bundle: Path, into: Path) -> Path:
-    """`bundle` itself when it carries the pose files, else a copy in `into` with the cached ones."""
-    if all((bundle / model.name).is_file() for model in MODELS):
+    """A copy in `into` with the cached pose files when `bundle` is a pose bundle without them,
+    else `bundle` itself. The mode is read from the JSON: loading would refuse the missing files."""
+    is_pose = json.loads((bundle / METADATA_FILE).read_text()).get("mode") == "pose"
+    if not is_pose or all((bundle / model.name).is_file() for model in MODELS):
         return bundle
     copy = into / bundle.name
     shutil.copytree(bundle, copy)
