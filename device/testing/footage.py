@@ -6,6 +6,7 @@ pipeline over (a fall detector must stay silent on it). Fetched once into the us
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -89,6 +90,9 @@ def cached(directory: Path | None = None) -> bool:
 
 
 def _download_deb(into: Path, video: Footage) -> Path:
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        raise WorkFailed(f"{video.name} comes from Debian's {video.requirement}: fetching it needs "
+                         "apt-get and dpkg-deb (Debian or Ubuntu)")
     done = subprocess.run(["apt-get", "download", video.requirement], cwd=into,
                           capture_output=True, text=True)
     deb = into / video.archive
