@@ -10,6 +10,7 @@ TensorFlow.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import click
 
 from har_device.core.bundle import load_bundle
 from har_device.synth import parse_script, timeline
+from har_device.testing.pose_bundle import with_pose_models
 from har_device.testing.scenes import DECISION_DELAY_S, scene_events, score_scene
 
 HERE = Path(__file__).resolve().parent
@@ -85,12 +87,14 @@ def parse_seeds(text: str) -> list[int]:
 @click.option("--seeds", default="11-40", show_default=True, help="FIRST-LAST scene seeds.")
 def main(bundle: Path, seeds: str) -> None:
     seed_list = parse_seeds(seeds)
-    meta = load_bundle(bundle)
-    window_s = meta.frames / meta.sample_fps
-    pose = meta.mode == "pose"
-    size = POSE_SIZE if pose else 112
-    modes = ("pose",) if pose else PIXEL_MODES
-    results = {mode: run_mode(bundle, mode, seed_list, window_s, size) for mode in modes}
+    with tempfile.TemporaryDirectory(prefix="fall-scenes-") as tmp:
+        whole = with_pose_models(bundle, Path(tmp))
+        meta = load_bundle(whole)
+        window_s = meta.frames / meta.sample_fps
+        pose = meta.mode == "pose"
+        size = POSE_SIZE if pose else 112
+        modes = ("pose",) if pose else PIXEL_MODES
+        results = {mode: run_mode(whole, mode, seed_list, window_s, size) for mode in modes}
     shown = bundle.resolve()
     shown = shown.relative_to(HERE.parent) if shown.is_relative_to(HERE.parent) else shown
     out = HERE / "results"

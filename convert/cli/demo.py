@@ -1,10 +1,12 @@
 """`./run demo`: the whole har-edge job on built-in defaults, as a newcomer first sees it.
 
-Render a synthetic dataset, train the demo model, convert it (pruning, QAT, full int8), then start
-a private MQTT broker, subscribe with `har-agent alerts`, and run the agent on a scripted video
-with falls. Each step runs the real console script a user would type, so the demo is also a living
-example of the commands. A step whose outputs exist is skipped, so a rerun reuses what is built;
-`--fresh` starts over.
+By default the pose pipeline: write synthetic keypoint sequences, train a keypoint head, convert it
+(pruning, QAT, full int8) into a pose bundle carrying the BlazePose files, then start a private
+MQTT broker, subscribe with `har-agent alerts`, and run the agent on a scripted video with falls:
+frames -> pose stage -> head -> events. `--pixels` runs the pixel pipeline instead (rendered clips,
+an LRCN over the frames). Each step runs the real console script a user would type, so the demo is
+also a living example of the commands. A step whose outputs exist is skipped, so a rerun reuses
+what is built; `--fresh` starts over.
 """
 from __future__ import annotations
 
@@ -25,6 +27,10 @@ from har_convert.recipes import (
     DATASET_OPTIONS,
     DEMO_SCRIPT,
     DEMO_SEED,
+    KEYPOINT_CONVERT_OPTIONS,
+    KEYPOINT_SKELETON_OPTIONS,
+    KEYPOINT_TRAIN_OPTIONS,
+    POSE_VIDEO_SIZE,
     TRAIN_OPTIONS,
 )
 from har_device.cli.entry import run_cli
@@ -34,6 +40,7 @@ from har_device.testing.broker import LocalBroker
 from har_device.testing.scenes import score_scene
 
 ALERTS_WAIT_S = 30.0
+PIXEL_VIDEO_SIZE = 112
 
 
 @dataclass(frozen=True)
@@ -46,16 +53,57 @@ class Step:
         return bool(self.done_when) and all(path.exists() for path in self.done_when)
 
 
+@dataclass(frozen=True)
+class Pipeline:
+    """What one of the demo's pipelines builds in the work folder, and the video its agent watches
+    (the scene's timeline is the .json beside it)."""
+
+    steps: list[Step]
+    bundle: Path
+    video: Path
+
+
 def _tool(name: str) -> str:
     """The console script installed beside this interpreter (the demo's own environment)."""
     beside = Path(sys.executable).with_name(name)
     return str(beside) if beside.exists() else name
 
 
-def build_steps(work: Path, seed: int) -> list[Step]:
+def _render_video(video: Path, size: int, seed: int) -> Step:
+    return Step(f"render a scripted video with falls among other actions ({size} px)",
+                [_tool("har-synth"), "video", str(video), "--script", DEMO_SCRIPT, "--fps", "8",
+                 "--size", str(size), "--seed", str(seed + 1)],
+                (video, video.with_suffix(".json")))
+
+
+def pose_pipeline(work: Path, seed: int) -> Pipeline:
+    """Keypoint sequences -> head -> pose bundle; the video large enough for the pose stage."""
+    data, model, bundle = work / "skeletons", work / "head.keras", work / "pose_bundle"
+    video = work / f"falls_{POSE_VIDEO_SIZE}px.mp4"
+    return Pipeline([
+        Step("fetch the pose stage's BlazePose models (pinned, sha256-checked; cached once)",
+             [_tool("har-pose"), "fetch"]),
+        Step("write synthetic keypoint sequences (8 classes, random cameras, pose-stage errors)",
+             [_tool("har-synth"), "skeletons", str(data), *KEYPOINT_SKELETON_OPTIONS,
+              "--seed", str(seed), "--force"],
+             (data / "classInd.txt",)),
+        Step("train the keypoint head",
+             [_tool("har-train"), "--data", str(data), *KEYPOINT_TRAIN_OPTIONS,
+              "--seed", str(seed), "--out", str(model)],
+             (model,)),
+        Step("prune, quantization-aware train and convert to a verified full-int8 pose bundle",
+             [_tool("har-convert"), str(model), "--data", str(data), "--out", str(bundle),
+              *KEYPOINT_CONVERT_OPTIONS],
+             (bundle / "har_model.json",)),
+        _render_video(video, POSE_VIDEO_SIZE, seed),
+    ], bundle, video)
+
+
+def pixel_pipeline(work: Path, seed: int) -> Pipeline:
+    """Rendered clips -> LRCN over 64x64 frames -> streaming bundle; the pixel demo's video."""
     data, model, bundle = work / "data", work / "model.keras", work / "bundle"
     video = work / "falls.mp4"
-    return [
+    return Pipeline([
         Step("render a synthetic 6-class dataset (2400 clips, 99 people and rooms)",
              [_tool("har-synth"), "dataset", str(data), *DATASET_OPTIONS, "--seed", str(seed),
               "--force"],
@@ -68,28 +116,29 @@ def build_steps(work: Path, seed: int) -> list[Step]:
              [_tool("har-convert"), str(model), "--data", str(data), "--out", str(bundle),
               *CONVERT_OPTIONS],
              (bundle / "har_model.json",)),
-        Step("render a scripted video with falls among other actions",
-             [_tool("har-synth"), "video", str(video), "--script", DEMO_SCRIPT, "--fps", "8",
-              "--size", "112", "--seed", str(seed + 1)],
-             (video, video.with_suffix(".json"))),
-    ]
+        _render_video(video, PIXEL_VIDEO_SIZE, seed),
+    ], bundle, video)
 
 
-def _run(step: Step, number: int, total: int) -> None:
+def _run(step: Step, number: int, total: int) -> float | None:
+    """Run the step unless its outputs exist; its duration in seconds (None when reused)."""
     header = f"[{number}/{total}] {step.title}"
     if step.is_done():
         click.secho(f"{header}: already built, reusing", fg="cyan")
-        return
+        return None
     click.secho(header, bold=True)
     click.echo("    $ " + " ".join(step.command))
     started = time.monotonic()
     completed = subprocess.run(step.command, check=False)
     if completed.returncode != 0:
         raise WorkFailed(f"step {number} ({step.title}) exited {completed.returncode}")
-    click.secho(f"    done in {time.monotonic() - started:.0f} s", fg="green")
+    elapsed = time.monotonic() - started
+    click.secho(f"    done in {elapsed:.0f} s", fg="green")
+    return elapsed
 
 
-def run_agent_with_alerts(work: Path, number: int, total: int) -> tuple[str, str]:
+def run_agent_with_alerts(work: Path, pipeline: Pipeline, number: int,
+                          total: int) -> tuple[str, str]:
     """Start a private broker, subscribe with `har-agent alerts`, run the agent on the video.
 
     Returns what the subscriber printed and the agent's exit summary. The agent appends to its
@@ -97,7 +146,7 @@ def run_agent_with_alerts(work: Path, number: int, total: int) -> tuple[str, str
     """
     click.secho(f"[{number}/{total}] run the agent on the video; alerts arrive over MQTT",
                 bold=True)
-    video, bundle = work / "falls.mp4", work / "bundle"
+    video, bundle = pipeline.video, pipeline.bundle
     for log in (work / "events.jsonl", work / "latency.csv"):
         log.unlink(missing_ok=True)
     with LocalBroker() as broker:
@@ -141,20 +190,20 @@ def _lines_until(subscriber: subprocess.Popen, expected: int, wait_s: float) -> 
     return "".join(lines)
 
 
-def show_results(work: Path, alerts: str, agent_summary: str) -> None:
+def show_results(work: Path, pipeline: Pipeline, alerts: str, agent_summary: str) -> None:
     click.secho("\nAlerts received over MQTT (har-agent alerts)", bold=True)
     click.echo(alerts.strip() or "(none)")
-    scene = json.loads((work / "falls.json").read_text())
+    scene = json.loads(pipeline.video.with_suffix(".json").read_text())
     truth = ", ".join(f"{s['start_s']:.0f}-{s['end_s']:.0f} s" for s in scene["timeline"]
                       if s["label"] == "fall")
     click.echo(f"ground truth: falls at {truth}")
     events = [json.loads(line) for line in (work / "events.jsonl").read_text().splitlines()]
-    meta = load_bundle(work / "bundle")
+    meta = load_bundle(pipeline.bundle)
     score = score_scene(events, scene["script"], "fall", meta.frames / meta.sample_fps)
     false_at = ", ".join(f"{e['start_s']:g} s" for e in score.false_starts) or "none"
     click.echo(f"falls caught: {score.caught} of {score.caught + len(score.missed)}; "
                f"false alarms: {false_at}")
-    report = work / "bundle" / "report.md"
+    report = pipeline.bundle / "report.md"
     if report.exists():
         click.secho("\nConversion (har-convert report.md)", bold=True)
         click.echo(report.read_text().strip())
@@ -168,20 +217,26 @@ def show_results(work: Path, alerts: str, agent_summary: str) -> None:
               show_default=True, help="Folder for everything the demo builds.")
 @click.option("--seed", default=DEMO_SEED, show_default=True)
 @click.option("--fresh", is_flag=True, help="Delete the work folder first and rebuild everything.")
-def cli(work: Path, seed: int, fresh: bool) -> None:
-    """Render data, train, convert to int8 and run the agent on a video with falls."""
+@click.option("--pixels", is_flag=True,
+              help="The pixel pipeline instead: rendered clips, an LRCN over 64x64 frames.")
+def cli(work: Path, seed: int, fresh: bool, pixels: bool) -> None:
+    """Build a fall detector on synthetic data, convert it to int8 and run the agent on a video
+    with falls: by default through the pose stage and a keypoint head, with --pixels on frames."""
     if fresh:
         shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
-    steps = build_steps(work, seed)
-    total = len(steps) + 1
+    pipeline = (pixel_pipeline if pixels else pose_pipeline)(work, seed)
+    total = len(pipeline.steps) + 1
     started = time.monotonic()
-    for number, step in enumerate(steps, 1):
-        _run(step, number, total)
-    alerts, agent_summary = run_agent_with_alerts(work, total, total)
-    show_results(work, alerts, agent_summary)
-    click.secho(f"\ndemo finished in {time.monotonic() - started:.0f} s; outputs in {work}/",
-                bold=True)
+    timings = [_run(step, number, total) for number, step in enumerate(pipeline.steps, 1)]
+    agent_started = time.monotonic()
+    alerts, agent_summary = run_agent_with_alerts(work, pipeline, total, total)
+    timings.append(time.monotonic() - agent_started)
+    show_results(work, pipeline, alerts, agent_summary)
+    per_step = ", ".join(f"[{n}] {'reused' if t is None else f'{t:.0f} s'}"
+                         for n, t in enumerate(timings, 1))
+    click.secho(f"\ndemo finished in {time.monotonic() - started:.0f} s ({per_step}); "
+                f"outputs in {work}/", bold=True)
 
 
 main = run_cli(cli, "har-demo")

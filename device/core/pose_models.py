@@ -33,12 +33,16 @@ LANDMARKS = PinnedModel("pose_landmark_full.tflite",
 MODELS = (DETECTOR, LANDMARKS)
 
 
+def cache_root() -> Path:
+    """The user's cache dir (XDG) / har-edge: where pinned downloads are kept."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "har-edge"
+
+
 def default_dir() -> Path:
     """$HAR_EDGE_POSE_MODELS, else the user's cache dir (XDG) / har-edge / pose-models."""
     if os.environ.get(ENV_DIR):
         return Path(os.environ[ENV_DIR]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "har-edge" / "pose-models"
+    return cache_root() / "pose-models"
 
 
 def verified_path(model: PinnedModel, directory: Path | None = None) -> Path:

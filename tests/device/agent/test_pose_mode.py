@@ -18,6 +18,7 @@ from har_device.config.schema import load_config
 from har_device.core.pose_models import MODELS
 from har_device.core.video import probe, write_video
 from har_device.mqtt.telemetry import state_payload
+from har_device.testing.pose_bundle import with_pose_models
 
 POSE_BUNDLE = Path(__file__).resolve().parents[2] / "fixtures" / "pose_bundle"
 SCENE = "synthetic:walk:3,fall:3,idle:3;fps=8;size=256"
@@ -26,11 +27,7 @@ SCENE = "synthetic:walk:3,fall:3,idle:3;fps=8;size=256"
 @pytest.fixture(scope="session")
 def pose_bundle(pose_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The committed bundle with the pinned BlazePose files it carries (kept out of git)."""
-    bundle = tmp_path_factory.mktemp("pose") / "bundle"
-    shutil.copytree(POSE_BUNDLE, bundle)
-    for model in MODELS:
-        shutil.copyfile(pose_models / model.name, bundle / model.name)
-    return bundle
+    return with_pose_models(POSE_BUNDLE, tmp_path_factory.mktemp("pose"))
 
 
 def agent(*args: str) -> subprocess.CompletedProcess:
