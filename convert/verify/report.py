@@ -88,7 +88,7 @@ def markdown(report: dict[str, Any]) -> str:
 def _input_text(report: dict[str, Any]) -> str:
     if "keypoints" in report:
         described = report["keypoints"]
-        return (f"{described['keypoints']} keypoints x {', '.join(described['per_keypoint'])} "
+        return (f"{described['keypoints']} keypoints × ({', '.join(described['per_keypoint'])}) "
                 f"({described['normalisation']} v{described['version']})")
     return f"{report['input']['height']}x{report['input']['width']}"
 
