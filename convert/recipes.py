@@ -17,3 +17,12 @@ TRAIN_OPTIONS = ["--frames", "8", "--size", "64", "--sample-fps", "4", "--epochs
 DEMO_SEED = 7
 QAT_OPTIONS = ["--qat-epochs", "1"]
 CONVERT_OPTIONS = ["--prune", "0.5", "--finetune-epochs", "2", *QAT_OPTIONS]
+
+# The pose pipeline's recipe (the demo's default; benchmarks/results/keypoints.md): a keypoint head
+# trained on synthetic skeletons, pruned 0.5 and QAT'd into a full-int8 pose bundle. Its scripted
+# video is rendered at POSE_VIDEO_SIZE px: at the pixel demo's 112 px the person is too small for
+# the pose stage (BlazePose's model card wants them reasonably large in the frame).
+KEYPOINT_SKELETON_OPTIONS = ["--clips-per-class", "200"]
+KEYPOINT_TRAIN_OPTIONS = ["--arch", "kp-gru", "--batch", "32"]
+KEYPOINT_CONVERT_OPTIONS = ["--prune", "0.5"]
+POSE_VIDEO_SIZE = 256
