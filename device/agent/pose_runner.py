@@ -4,7 +4,10 @@ The pose stage (BlazePose in LiteRT, tracked) turns the frame into 33 landmarks;
 last T of them at the bundle's sample rate (the loop has already subsampled the camera to it), a
 frame without a person as NaN. When a decision is due and a person is in view, the window is
 normalised exactly as the head was trained (`har_device.core.keypoints.normalise`) and the int8
-head runs. No person in view: no head run, and `Scores.person` says so.
+head runs. No person in view: no head run, and `Scores.person` says so — except for GRACE_S after
+the stage lost the person: the stage loses people most often as they fall (a body on the floor is
+what BlazePose knows least), and the window still holds the topple, so the head keeps judging it
+(the missing frames are held at the last seen pose with visibility 0, as in training).
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from har_device.core.keypoints import NO_PERSON, normalise
 from har_device.core.litert import TensorInfo, TFLiteModel
 from har_device.pose.tracker import PoseStage
 
+GRACE_S = 0.5
+
 
 class PoseRunner:
     def __init__(self, stage: PoseStage, head: TFLiteModel, frames: int, fps: float,
@@ -25,6 +30,8 @@ class PoseRunner:
         self._points: deque[np.ndarray] = deque(maxlen=frames)
         self._cadence = Cadence(frames, stride)
         self._pushed = 0
+        self._grace = max(0, round(GRACE_S * fps))
+        self._missing = self._grace + 1
 
     @property
     def input(self) -> TensorInfo:
@@ -35,7 +42,8 @@ class PoseRunner:
         pose = self.stage.process(frame_input, self._pushed / self.fps)
         self._pushed += 1
         self._points.append(pose.points if pose.person else NO_PERSON)
-        if not (self._cadence.due(len(self._points)) and pose.person):
+        self._missing = 0 if pose.person else self._missing + 1
+        if not (self._cadence.due(len(self._points)) and self._missing <= self._grace):
             return Scores(None, 0.0, pose)
         features = normalise(np.stack(self._points), self.fps)[np.newaxis]
         tensor = (self.head.input.quantize(features) if self.head.input.quantized

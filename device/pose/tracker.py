@@ -3,12 +3,18 @@ landmarks, smoothing.
 
 Tracking follows MediaPipe's video mode: the region of frame n+1 comes from frame n's auxiliary
 landmarks (so it inherits their rotation), and when the landmarks lose the person the upright
-detector looks for them on the same frame. Three additions keep a person who falls, because the
-detector keys on an upright face and misses a body on the floor:
+detector looks for them on the same frame. As MediaPipe separates the confidence that finds a person
+from the one that keeps tracking them (min_detection_confidence, min_tracking_confidence), a person
+is found at a pose presence of `min_presence` (0.5) but kept, in the region carried from the last
+frame, down to `keep_presence` (0.25): an arm across the face or a turn dips the presence for a
+frame, and each dip below 0.5 cost a detector run (on a person waving: 38 of 600 frames, against 25
+with the lower keeping threshold). Three additions keep a person who falls, because the detector
+keys on an upright face and misses a body on the floor:
 - for `recover_s` after the person was last seen, the landmark model looks again in the last region
   enlarged 1.5× at its own rotation (before the upright detector, which it saves), and after the
-  detector failed, turned to lying on the side it was turning to (a fall takes the body out of its
-  region within one frame at 8 fps);
+  detector failed, turned to lying: in place on the side it was turning to, then fallen over the
+  last seen feet to either side (a fall takes the body out of its region within one frame at 8
+  fps, and lands it beside where it stood);
 - then the detector runs on the frame turned by ±90° (every frame just after a loss, otherwise once
   a second);
 - a fit whose next region grows or shrinks by more than MAX_GROWTH counts as a loss.
@@ -25,6 +31,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from har_device.core.keypoints import INDEX
 from har_device.core.pose_models import DETECTOR, LANDMARKS, verified_path
 from har_device.pose.detector import PoseDetector
 from har_device.pose.landmarks import LandmarkModel, Landmarks
@@ -32,6 +39,7 @@ from har_device.pose.region import Region, from_keypoints
 from har_device.pose.smoothing import LandmarkSmoother
 
 MIN_PRESENCE = 0.5
+KEEP_PRESENCE = 0.25
 REDETECT_S = 10.0
 RECOVER_S = 1.0
 RECOVER_SCALE = 1.5
@@ -39,6 +47,7 @@ MAX_GROWTH = 1.3
 TURNED_EVERY_S = 1.0
 MAX_REGION = 4.0
 QUARTER = math.pi / 2
+ANKLES = [INDEX["left_ankle"], INDEX["right_ankle"]]
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,17 @@ def plausible(region: Region, found: Landmarks, frame_side: int) -> bool:
     return region.width / MAX_GROWTH <= side <= min(region.width * MAX_GROWTH, MAX_REGION * frame_side)
 
 
+def fallen(region: Region, feet: np.ndarray, rotation: float) -> Region:
+    """`region` as it lands when its person topples over their feet to lie at `rotation` (±90°):
+    turned about the feet, so the body ends beside where it stood, head first, as a fall leaves it
+    (at 8 fps a body goes from upright to flat within a frame or two)."""
+    turn = rotation - region.rotation
+    c, s = math.cos(turn), math.sin(turn)
+    dx, dy = region.cx - float(feet[0]), region.cy - float(feet[1])
+    return replace(region, cx=float(feet[0]) + c * dx - s * dy, cy=float(feet[1]) + s * dx + c * dy,
+                   rotation=rotation)
+
+
 @dataclass
 class _Clock:
     detector_runs: int = 0
@@ -86,11 +106,13 @@ class PoseStage:
     smooth: bool = True
     keep_lying: bool = True
     min_presence: float = MIN_PRESENCE
+    keep_presence: float = KEEP_PRESENCE
     redetect_s: float | None = REDETECT_S
     recover_s: float = RECOVER_S
     smoother: LandmarkSmoother = field(default_factory=LandmarkSmoother.mediapipe)
     _region: Region | None = None
     _last_region: Region | None = None
+    _last_feet: np.ndarray | None = None
     _last_seen_t: float = -math.inf
     _last_turned_t: float = -math.inf
     _last_detect_t: float = -math.inf
@@ -105,6 +127,7 @@ class PoseStage:
     def reset(self) -> None:
         self._region = None
         self._last_region = None
+        self._last_feet = None
         self._last_seen_t = self._last_turned_t = -math.inf
         self._last_detect_t = -math.inf
         self.smoother.reset()
@@ -123,11 +146,12 @@ class PoseStage:
                           clock.detector_runs, clock.detector_ms, clock.landmark_ms,
                           (time.perf_counter() - start) * 1000)
 
-    def _landmarks(self, rgb: np.ndarray, region: Region, clock: _Clock) -> Landmarks | None:
+    def _landmarks(self, rgb: np.ndarray, region: Region, clock: _Clock,
+                   min_presence: float | None = None) -> Landmarks | None:
         """The person in `region`, if the model is sure enough and the fit is plausible."""
         found = self.landmarks.run(rgb, region)
         clock.landmark_ms += self.landmarks.invoke_ms
-        sure = found.presence >= self.min_presence
+        sure = found.presence >= (self.min_presence if min_presence is None else min_presence)
         return found if sure and plausible(region, found, max(rgb.shape[:2])) else None
 
     def _detect(self, rgb: np.ndarray, rotation: float, t: float, clock: _Clock) -> Region | None:
@@ -144,7 +168,7 @@ class PoseStage:
         region = self._region
         if self.redetect_s is not None and t - self._last_detect_t >= self.redetect_s:
             region = self._detect(rgb, 0.0, t, clock) or region
-        return self._landmarks(rgb, region, clock)
+        return self._landmarks(rgb, region, clock, self.keep_presence)
 
     def _refind(self, rgb: np.ndarray, t: float, clock: _Clock) -> tuple[Landmarks | None, bool]:
         """The person lost by tracking (or not yet found), and whether a recovery found them."""
@@ -172,12 +196,15 @@ class PoseStage:
         if last is None or t - self._last_seen_t > self.recover_s:
             return None
         wide = replace(last, width=last.width * RECOVER_SCALE, height=last.height * RECOVER_SCALE)
+        candidates = [wide]
         if turn:
-            wide = replace(wide, rotation=math.copysign(QUARTER, last.rotation))
-        found = self._landmarks(rgb, wide, clock)
-        if found is None:
-            return None
-        return self._landmarks(rgb, from_keypoints(found.aux[0], found.aux[1]), clock) or found
+            candidates = [replace(wide, rotation=math.copysign(QUARTER, last.rotation)),
+                          *(fallen(wide, self._last_feet, side) for side in self._turns())]
+        for region in candidates:
+            found = self._landmarks(rgb, region, clock)
+            if found is not None:
+                return self._landmarks(rgb, from_keypoints(found.aux[0], found.aux[1]), clock) or found
+        return None
 
     def _turned_search_due(self, t: float) -> bool:
         """Every frame just after a loss; otherwise once per TURNED_EVERY_S, so an empty room costs
@@ -210,5 +237,6 @@ class PoseStage:
         self._region = from_keypoints(aux[0], aux[1])
         if not recovered:
             self._last_region = self._region
+            self._last_feet = points[ANKLES, :2].mean(axis=0)
         self._last_seen_t = t
         return points

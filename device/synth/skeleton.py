@@ -50,6 +50,15 @@ JITTER[EXTREMITIES] = 2.5
 JITTER[[INDEX[f"{s}_{j}"] for s in ("left", "right") for j in ("elbow", "knee")]] = 1.5
 JITTER[[INDEX["left_hip"], INDEX["right_hip"]]] = 0.6
 MAX_VIEW_TRIES = 30
+# How often, and how far, the pose stage reads a body bent far over as a crouch (`read_as_crouch`).
+CROUCH_READ = 0.5
+CROUCH_SLIDE = (0.2, 0.8)
+BEND_FROM, BEND_FULL = 35.0, 70.0  # degrees of torso lean
+UPPER_BODY = [i for name, i in INDEX.items()
+              if name.split("_", 1)[-1] not in ("knee", "ankle", "heel", "foot_index")]
+# One-shot actions a person may stay in: a window over continuous video ends anywhere in them. (A
+# fall is always seen whole: its window is the one that must show the topple.)
+OPEN_ENDED = ("bend", "sit")
 
 # Face points on the head: (forward, up, right) in head radii; "right" points go to the person's
 # right, their twins (the same with -right) to the left.
@@ -322,16 +331,29 @@ def plan_world(label: str, frames: int, fps: float, rng: np.random.Generator, lo
         hold = rng.uniform(0.0, 0.3) * seconds
         world, facing = plan_motion([Segment("idle", seconds - hold)], frames, rate, rng, look,
                                     start, hold=hold)
-    elif lead_in is not None:
-        lead = rng.uniform(0.25, 0.5) * seconds
-        world, facing = plan_motion([Segment(lead_in, lead), Segment(label, seconds - lead)],
-                                    frames, rate, rng, look)
     else:
-        world, facing = plan_motion([Segment(label, seconds)], frames, rate, rng, look)
+        world, facing = _open_window(label, frames, rate, rng, look, lead_in)
     torso = world[:, PART_INDEX["torso"]]
     rise = np.abs(torso[:, 1, 1] - torso[:, 0, 1]) / np.maximum(
         np.linalg.norm(torso[:, 1] - torso[:, 0], axis=-1), 1e-9)
     return world, facing, rise < 0.5
+
+
+def _open_window(label: str, frames: int, rate: float, rng: np.random.Generator, look: Look,
+                 lead_in: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """`frames` frames of `label` (optionally after the end of `lead_in`). An OPEN_ENDED action is
+    planned up to twice as long and cut at a random point, so the window may end while the person is
+    still bent over or has long sat down: a window sliding over a camera's video sees the action at
+    every stage, not only whole."""
+    extra = int(rng.integers(0, frames + 1)) if label in OPEN_ENDED else 0
+    seconds = (frames + extra) / rate
+    if lead_in is None:
+        segments, offset = [Segment(label, seconds)], int(rng.integers(0, extra + 1)) if extra else 0
+    else:
+        lead = rng.uniform(0.25, 0.5) * frames / rate
+        segments, offset = [Segment(lead_in, lead), Segment(label, seconds - lead)], 0
+    world, facing = plan_motion(segments, frames + extra, rate, rng, look)
+    return world[offset:offset + frames], facing[offset:offset + frames]
 
 
 def skeleton_sequence(label: str, frames: int, fps: float, rng: np.random.Generator, look: Look,
@@ -341,8 +363,38 @@ def skeleton_sequence(label: str, frames: int, fps: float, rng: np.random.Genera
     points = joints_3d(world, facing, look.body, build)
     view = random_view(rng, points, partly_out=rng.random() < PARTLY_OUT)
     pixels = project(points, view)
+    if rng.random() < CROUCH_READ:
+        pixels = read_as_crouch(pixels, bend_depth(points), rng.uniform(*CROUCH_SLIDE))
     visibility = true_visibility(rng, points, facing, view)
     return add_errors(rng, pixels, visibility, view.size, low), view.size
+
+
+def bend_depth(points: np.ndarray) -> np.ndarray:
+    """(F,) 0 for a torso within BEND_FROM of upright, rising to 1 at BEND_FULL, for a body whose
+    hips are above its knees (bent over, not lying or sitting on the floor); from world landmarks
+    (F, 33, 3) in metres, y up."""
+    hips = points[:, [INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=1)
+    shoulders = points[:, [INDEX["left_shoulder"], INDEX["right_shoulder"]]].mean(axis=1)
+    knees = points[:, [INDEX["left_knee"], INDEX["right_knee"]]].mean(axis=1)
+    torso = shoulders - hips
+    lean = np.degrees(np.arccos(np.clip(torso[:, 1] / np.maximum(np.linalg.norm(torso, axis=1), 1e-9),
+                                        -1.0, 1.0)))
+    depth = np.clip((lean - BEND_FROM) / (BEND_FULL - BEND_FROM), 0.0, 1.0)
+    return np.where(hips[:, 1] > knees[:, 1], depth, 0.0)
+
+
+def read_as_crouch(pixels: np.ndarray, depth: np.ndarray, slide: float) -> np.ndarray:
+    """The landmark model's reading of a body bent far over as a crouch: everything above the knees
+    slid down the thighs by `slide` of their length (times `depth`), so the hips sink toward the
+    knees and the legs look folded while the torso keeps its shape. Measured on har-synth renders
+    of a person bent 45-100° over: the stage put the ankles a median 1.24-1.33 torso lengths below
+    the hips (a quarter of frames under 0.6-0.87) against 1.46 standing and 1.8 really."""
+    out = pixels.copy()
+    knees = pixels[:, [INDEX["left_knee"], INDEX["right_knee"]], :2].mean(axis=1)
+    hips = pixels[:, [INDEX["left_hip"], INDEX["right_hip"]], :2].mean(axis=1)
+    shift = (slide * depth)[:, None] * (knees - hips)
+    out[:, UPPER_BODY, :2] += shift[:, None, :]
+    return out
 
 
 def plan_skeleton_slot(spec: DatasetSpec, label: str, group: int,

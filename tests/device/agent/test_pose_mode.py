@@ -14,10 +14,15 @@ import pytest
 from console_scripts import console_script
 
 from har_device.agent.loop import Agent, AgentStatus
+from har_device.agent.pose_runner import GRACE_S, PoseRunner
 from har_device.config.schema import load_config
+from har_device.core.bundle import load_bundle
+from har_device.core.litert import TFLiteModel
 from har_device.core.pose_models import MODELS
 from har_device.core.video import probe, write_video
 from har_device.mqtt.telemetry import state_payload
+from har_device.pose.tracker import PoseStage
+from har_device.synth.script import plan_script
 from har_device.testing.pose_bundle import with_pose_models
 
 POSE_BUNDLE = Path(__file__).resolve().parents[2] / "fixtures" / "pose_bundle"
@@ -95,3 +100,22 @@ def test_har_bench_times_the_pose_stage_inside_the_pipeline(pose_bundle: Path,
     stages = report["pipeline"]["modes"]["pose"]["stages_ms"]
     assert stages["pose_ms"]["mean"] > 10 * stages["inference_ms"]["mean"] > 0
     assert {model["role"] for model in report["models"]} == {"clip", "clip_float"}
+
+
+def test_the_head_keeps_judging_for_a_grace_after_the_person_is_lost(pose_bundle: Path) -> None:
+    """A person in view for 3 s, then an empty frame for 1 s: the head runs on every frame once its
+    window is full, and for GRACE_S of the empty frames (the stage loses people most often as they
+    fall), then stops."""
+    fps = 8.0
+    scene, _ = plan_script("walk:3", fps, 256, seed=0)
+    frames = [*scene.iter_frames(), *(np.full((256, 256, 3), 90, np.uint8) for _ in range(8))]
+    meta = load_bundle(pose_bundle)
+    head = TFLiteModel(pose_bundle / "model_int8.tflite", 2)
+    runner = PoseRunner(PoseStage.load(pose_bundle, 2), head, meta.frames, fps)
+    pushed = [runner.push(frame) for frame in frames]
+    person = [scores.pose.person for scores in pushed]
+    decided = [scores.probabilities is not None for scores in pushed]
+    assert all(person[:24]) and not any(person[24:])
+    grace = round(GRACE_S * fps)
+    waiting, judged = meta.frames - 1, 24 - meta.frames + 1 + grace
+    assert decided == [False] * waiting + [True] * judged + [False] * (8 - grace)

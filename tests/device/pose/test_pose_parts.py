@@ -9,6 +9,7 @@ from har_device.pose.anchors import ssd_anchor_centres
 from har_device.pose.detector import weighted_nms
 from har_device.pose.region import Region, from_keypoints
 from har_device.pose.smoothing import OneEuro
+from har_device.pose.tracker import fallen
 
 
 def test_anchor_count_and_grid() -> None:
@@ -48,3 +49,17 @@ def test_one_euro_follows_fast_motion_and_smooths_jitter() -> None:
     assert np.std(still[30:]) < 0.5 * np.std(noise[30:])
     moved = [filt(np.array([100.0 + 5 * i]), (60 + i) / 30, scale=100.0)[0] for i in range(30)]
     assert abs(moved[-1] - (100 + 5 * 29)) < 10
+
+
+def test_a_region_fallen_over_its_feet_lies_beside_them_head_first() -> None:
+    """A person standing over their feet at (100, 200), hips at (100, 140), topples to lie with the
+    head to the right (+90°) or left (-90°): the region turns about the feet."""
+    standing = Region(100.0, 140.0, 150.0, 150.0, 0.0)
+    right = fallen(standing, np.array([100.0, 200.0]), math.pi / 2)
+    left = fallen(standing, np.array([100.0, 200.0]), -math.pi / 2)
+    assert np.allclose([right.cx, right.cy, right.rotation], [160, 200, math.pi / 2])
+    assert np.allclose([left.cx, left.cy, left.rotation], [40, 200, -math.pi / 2])
+    assert right.width == standing.width
+    # the region's up (head) direction points away from the feet
+    head = right.to_frame(np.array([0.5, 0.0]))
+    assert head[0] > right.cx > 100

@@ -10,8 +10,8 @@ import pytest
 
 from har_device.core.keypoints import INDEX, load_sequence, normalise
 from har_device.synth.dataset import group_look, make_spec
-from har_device.synth.skeleton import (SKELETON_LABELS, Build, add_errors, joints_3d,
-                                       plan_skeleton_slot, plan_world)
+from har_device.synth.skeleton import (SKELETON_LABELS, Build, add_errors, bend_depth, joints_3d,
+                                       plan_skeleton_slot, plan_world, read_as_crouch)
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +91,35 @@ def test_unknown_class_is_one_line_and_exit_2(har_synth: str, tmp_path: Path) ->
     assert done.stderr.strip().splitlines() == [
         'har-synth: error: classes: unknown action "jump" (expected one of '
         + ", ".join(SKELETON_LABELS) + ")"]
+
+
+def test_a_bend_window_may_end_bent_over() -> None:
+    """Windows over continuous video end anywhere in a bend: some sequences still end with the torso
+    far from upright (with the hips high), which a bend seen whole never does."""
+    look = group_look(0, 1)
+    ends = []
+    for seed in range(40):
+        world, facing, _ = plan_world("bend", 16, 8.0, np.random.default_rng(seed), look, None)
+        points = joints_3d(world, facing, look.body, Build(1.7, 0.11, 0.05))
+        ends.append(bend_depth(points)[-1])
+    assert np.mean(np.array(ends) > 0.5) >= 0.15
+
+
+def test_a_deep_bend_may_be_read_as_a_crouch() -> None:
+    """The hips and everything above them slide down the thighs by slide x depth; the legs below the
+    knees stay where they are; an upright or lying body has no bend depth."""
+    look = group_look(0, 2)
+    world, facing, _ = plan_world("bend", 16, 8.0, np.random.default_rng(3), look, None)
+    points = joints_3d(world, facing, look.body, Build(1.7, 0.11, 0.05))
+    depth = bend_depth(points)
+    assert depth[0] == 0.0 and depth.max() == 1.0
+    pixels = np.concatenate([points[..., :2] * [100, -100], points[..., 2:]], axis=-1)
+    read = read_as_crouch(pixels, depth, 0.5)
+    hips, knees = ([INDEX[f"{s}_{j}"] for s in ("left", "right")] for j in ("hip", "knee"))
+    deepest = int(np.argmax(depth))
+    expected = pixels[deepest, hips, :2] + 0.5 * (pixels[deepest, knees, :2].mean(0)
+                                                 - pixels[deepest, hips, :2].mean(0))
+    assert np.allclose(read[deepest, hips, :2], expected)
+    assert np.array_equal(read[:, knees], pixels[:, knees]) and np.array_equal(read[0], pixels[0])
+    lying, lying_facing, _ = plan_world("lying", 4, 8.0, np.random.default_rng(0), look, None)
+    assert not bend_depth(joints_3d(lying, lying_facing, look.body, Build(1.7, 0.11, 0.05))).any()
