@@ -1,14 +1,15 @@
 """Every zoo architecture trained from scratch with its recorded recipe: held-out accuracy against
 twice chance, macro-F1, training time and parameters, side by side, and the training curves.
 
-    .venv/bin/python benchmarks/zoo.py [--archs lrcn,mnv2-tcn] [--work benchmarks/work]
+    .venv/bin/python benchmarks/zoo.py [--archs lrcn,mnv2-tcn] [--work benchmarks/work] [--no-train]
 
 The pixel models train on the demo's dataset (`har-synth` with the demo's options, shared with
 `benchmarks/suite.py`), at 8 frames sampled at 4 fps without dropout or augmentation, each with
 its own recipe (input size, epochs, learning rate and its cosine decay, batch): the cheapest one
 found on this 2-core machine that brings it to twice chance (1/3 for 6 classes), where one was
 found. The keypoint heads train on `har-synth skeletons` (the README's recipe). Each trained model
-is reused when it exists, so an interrupted run resumes. Writes
+is reused when it exists, so an interrupted run resumes; `--no-train` tabulates the models
+trained so far and names the others as not measured. Writes
 `benchmarks/results/zoo.{json,md}` and `zoo_curves.png` (validation accuracy per epoch).
 """
 from __future__ import annotations
@@ -70,9 +71,13 @@ def dataset(work: Path, arch: str) -> Path:
     return data
 
 
+def model_path(work: Path, arch: str) -> Path:
+    return work / "zoo" / arch / "model.keras"
+
+
 def train(work: Path, arch: str) -> Path:
     """The architecture's trained model (trained now unless it exists); a failure stops the run."""
-    data, model = dataset(work, arch), work / "zoo" / arch / "model.keras"
+    data, model = dataset(work, arch), model_path(work, arch)
     model.parent.mkdir(parents=True, exist_ok=True)
     if not model.exists():
         sh([BIN / "har-train", "--arch", arch, "--data", data, *ARCHS[arch], "--quiet",
@@ -120,7 +125,7 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> None:
     figure.savefig(path, format="png")
 
 
-def markdown(rows: list[dict[str, Any]], machine: str) -> str:
+def markdown(rows: list[dict[str, Any]], machine: str, missing: list[str]) -> str:
     lines = ["# Zoo: every architecture from scratch, with its recipe", "",
              f"Machine: {machine}. Pixel models: the demo dataset (`har-synth dataset` "
              f"{' '.join(DATASET_OPTIONS)} --seed {DEMO_SEED}; 6 classes, twice chance 0.333); "
@@ -142,6 +147,8 @@ def markdown(rows: list[dict[str, Any]], machine: str) -> str:
         lines += [f"- {r['arch']}: validation accuracy per epoch {r['val_accuracy']}, training "
                   f"accuracy {r['train_accuracy']}. {SHORT_OF_TWICE_CHANCE.get(r['arch'], '')}"
                   .rstrip() for r in short]
+    if missing:
+        lines += ["", f"Not measured in this run (not trained in time): {', '.join(missing)}."]
     lines += ["", "Commands (DATA = the dataset folder, SKELETONS = the keypoint one):", ""]
     lines += [f"    {r['command']}" for r in rows]
     return "\n".join(lines) + "\n"
@@ -150,21 +157,24 @@ def markdown(rows: list[dict[str, Any]], machine: str) -> str:
 @click.command()
 @click.option("--archs", default=",".join(ARCHS), show_default=True)
 @click.option("--work", type=click.Path(path_type=Path), default=HERE / "work", show_default=True)
-def main(archs: str, work: Path) -> None:
+@click.option("--no-train", is_flag=True, help="Tabulate only the models already trained.")
+def main(archs: str, work: Path, no_train: bool) -> None:
     names = [name.strip() for name in archs.split(",") if name.strip()]
     unknown = sorted(set(names) - set(ARCHS))
     if unknown:
         raise click.BadParameter(f"unknown architecture(s): {', '.join(unknown)}", param_hint="--archs")
+    missing = [arch for arch in names if no_train and not model_path(work, arch).exists()]
     rows = []
     for arch in names:
-        click.echo(arch)
-        rows.append(row(arch, train(work, arch)))
+        if arch not in missing:
+            click.echo(arch)
+            rows.append(row(arch, model_path(work, arch) if no_train else train(work, arch)))
     machine = f"{platform.machine()}, {platform.python_version()}, {platform.processor() or 'cpu'}"
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "zoo.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
-    (RESULTS / "zoo.md").write_text(markdown(rows, machine))
+    (RESULTS / "zoo.md").write_text(markdown(rows, machine, missing))
     plot_curves(rows, RESULTS / "zoo_curves.png")
-    click.echo(markdown(rows, machine))
+    click.echo(markdown(rows, machine, missing))
 
 
 if __name__ == "__main__":
