@@ -27,17 +27,19 @@ from suite import BIN, HERE, RESULTS, sh
 from har_convert.recipes import DATASET_OPTIONS, DEMO_SEED, TRAIN_OPTIONS
 
 SMALL_INPUT = ["--frames", "8", "--sample-fps", "4", "--dropout", "0", "--no-augment",
-               "--seed", str(DEMO_SEED), "--lr-final", "0.05"]
+               "--seed", str(DEMO_SEED)]
+DECAY = ["--lr-final", "0.05"]
 KEYPOINTS = ["--batch", "32", "--seed", str(DEMO_SEED)]
 ARCHS: dict[str, list[str]] = {
     "lrcn": [*TRAIN_OPTIONS, "--seed", str(DEMO_SEED)],
-    "convlstm": ["--size", "32", *SMALL_INPUT, "--epochs", "10", "--lr", "0.003"],
+    "convlstm": ["--size", "32", *SMALL_INPUT, *DECAY, "--epochs", "10", "--lr", "0.003"],
+    # 3 epochs at a constant rate: the same 3 decayed to 5 % reached 0.215 (measured)
     "mnv2-bilstm": ["--size", "64", "--alpha", "0.35", *SMALL_INPUT, "--epochs", "3"],
-    "mnv2-tcn": ["--size", "64", "--alpha", "0.35", *SMALL_INPUT, "--epochs", "6"],
-    "effnetlite-tcn": ["--size", "32", *SMALL_INPUT, "--epochs", "6"],
-    "resnet34-frame": ["--size", "32", "--batch", "32", *SMALL_INPUT, "--epochs", "4"],
-    "resnet50-frame": ["--size", "32", "--batch", "32", *SMALL_INPUT, "--epochs", "4"],
-    "cnn-lstm-attention": ["--size", "64", *SMALL_INPUT, "--epochs", "7"],
+    "mnv2-tcn": ["--size", "64", "--alpha", "0.35", *SMALL_INPUT, *DECAY, "--epochs", "6"],
+    "effnetlite-tcn": ["--size", "32", *SMALL_INPUT, *DECAY, "--epochs", "6"],
+    "resnet34-frame": ["--size", "32", "--batch", "32", *SMALL_INPUT, *DECAY, "--epochs", "4"],
+    "resnet50-frame": ["--size", "32", "--batch", "32", *SMALL_INPUT, *DECAY, "--epochs", "4"],
+    "cnn-lstm-attention": ["--size", "64", *SMALL_INPUT, *DECAY, "--epochs", "7"],
     "kp-tcn": KEYPOINTS,
     "kp-gru": KEYPOINTS,
     "c3d-lite": [*TRAIN_OPTIONS, "--seed", str(DEMO_SEED)],
