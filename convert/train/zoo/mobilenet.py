@@ -52,9 +52,9 @@ def build_mnv2_tcn(*, num_classes: int, frames: int, size: int, alpha: float,
     """MobileNetV2 (alpha) per frame + causal dilated TCN head (paper: CNN + TCN variant).
 
     Deviations: built untrained (as above); the paper does not specify the TCN, so it follows Bai
-    et al. 2018 (see `heads.tcn_head`). Trained from scratch on har-synth data it learns slowly: 17-29 %
-    held-out after 5 minutes here at 64-96 px, where LRCN reaches 64 % (falls: F1 0.95), so the
-    demo trains LRCN; it needs pre-trained weights or longer runs (benchmarks/results/zoo.md).
+    et al. 2018 (see `heads.tcn_head`). Trained from scratch on har-synth data it learns slowly:
+    0.39 held-out after 6 epochs at 64 px (6 minutes of fitting here), where LRCN reaches 0.69
+    (benchmarks/results/zoo.md), so the demo trains LRCN; it wants pre-trained weights.
     """
     return clip_classifier(mobilenet_v2_backbone(size, alpha), frames=frames, size=size,
                            head=tcn_head(filters=tcn_filters, dropout=dropout),
