@@ -17,6 +17,13 @@ KEYPOINT_ARCHITECTURES = ("kp-tcn", "kp-gru")  # heads over keypoint sequences, 
 ARCHITECTURE_NAMES = ("lrcn", "convlstm", "mnv2-bilstm", "mnv2-tcn", "effnetlite-tcn",
                       "resnet34-frame", "resnet50-frame", "cnn-lstm-attention",
                       *KEYPOINT_ARCHITECTURES, "c3d-lite", "r2plus1d-lite")
+# The architectures built around a pretrainable backbone, and the backbone's name; keras.applications
+# ships ImageNet weights for two of them (EfficientNet-Lite and this ResNet-34 have none there).
+BACKBONES = {"mnv2-bilstm": "MobileNetV2", "mnv2-tcn": "MobileNetV2",
+             "effnetlite-tcn": "EfficientNet-Lite0", "resnet34-frame": "ResNet-34",
+             "resnet50-frame": "ResNet50"}
+IMAGENET_BACKBONES = ("MobileNetV2", "ResNet50")
+WEIGHT_SUFFIXES = (".weights.h5", ".keras")
 CRITERIA = ("l1", "l2", "bn")
 DEFAULT_FINETUNE_EPOCHS = 10
 DEFAULT_QAT_EPOCHS = 3
@@ -30,6 +37,47 @@ def check_architecture(name: str) -> str:
         raise BadInput(f"--arch: unknown architecture {name!r}; "
                        f"expected one of {', '.join(ARCHITECTURE_NAMES)}")
     return name
+
+
+def check_weights(value: str, arch: str) -> str | Path | None:
+    """--weights: None for "none", "imagenet", or the Path of a backbone weights file; BadInput
+    when the architecture has no such backbone or the file cannot be one."""
+    if value == "none":
+        return None
+    if arch not in BACKBONES:
+        raise BadInput(f"--weights {value}: {arch} has no pretrained backbone (it is trained from "
+                       f"scratch); backbones: {', '.join(BACKBONES)}")
+    backbone = BACKBONES[arch]
+    if value == "imagenet":
+        if backbone not in IMAGENET_BACKBONES:
+            raise BadInput(f"--weights imagenet: keras.applications has no ImageNet weights for "
+                           f"{backbone} ({arch}); give --weights PATH, a .weights.h5 or .keras "
+                           f"file of the {backbone} backbone")
+        return value
+    path = Path(value)
+    if not path.name.endswith(WEIGHT_SUFFIXES):
+        raise BadInput(f"--weights {value}: expected imagenet, none, or a "
+                       f"{' or '.join(WEIGHT_SUFFIXES)} file of the {backbone} backbone")
+    if not path.is_file():
+        raise BadInput(f"--weights {value}: no such file")
+    return path
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """The transfer-learning schedule (Keras' guide, and the papers'): with `freeze_backbone`,
+    phase one trains the head only, the backbone frozen and its BatchNorms in inference mode;
+    `unfreeze_top` N > 0 adds phase two, the top N blocks of the backbone (not their BatchNorms)
+    trained with the head for `finetune_epochs` at `finetune_lr`."""
+
+    freeze_backbone: bool = False
+    unfreeze_top: int = 0
+    finetune_lr: float = 1e-4
+    finetune_epochs: int = 5
+
+    @property
+    def phased(self) -> bool:
+        return self.freeze_backbone or self.unfreeze_top > 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +108,8 @@ class TrainConfig:
     patience: int = 8
     val_fraction: float = 0.2
     augmentation: Augmentation = field(default_factory=Augmentation)
+    weights: str | Path | None = None  # None: from scratch; "imagenet"; a backbone weights file
+    transfer: Transfer = field(default_factory=Transfer)
 
 
 @dataclass(frozen=True)

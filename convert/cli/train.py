@@ -28,15 +28,19 @@ from har_convert.cli.startup import import_tensorflow
 from har_convert.data import ClipIndex, common_fps, index_folder, load_dataset
 from har_convert.settings import (
     ARCHITECTURE_NAMES,
+    BACKBONES,
     KEYPOINT_ARCHITECTURES,
     NO_AUGMENTATION,
     Augmentation,
     TrainConfig,
+    Transfer,
     check_architecture,
+    check_weights,
 )
 from har_convert.train.metrics import (
     format_per_class_table,
     format_summary_table,
+    not_learned,
     plot_confusion,
 )
 from har_device.cli.entry import common_options, run_cli
@@ -85,6 +89,21 @@ def sibling(out: Path, suffix: str) -> Path:
 @click.option("--split", default=1, show_default=True, type=click.IntRange(1, 3),
               help="Which trainlist0N/testlist0N pair to use when the folder has split files.")
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--weights", default="none", show_default=True,
+              help="The backbone's starting weights: none (random), imagenet (keras.applications"
+                   "', downloaded into the Keras cache once; MobileNetV2 and ResNet50 models), or"
+                   " a .weights.h5 / .keras file of the backbone, for input x = pixel/255.")
+@click.option("--freeze-backbone", is_flag=True,
+              help="Phase one: train the head alone, the backbone frozen (BatchNorm in inference "
+                   "mode), for --epochs.")
+@click.option("--unfreeze-top", default=Transfer.unfreeze_top, show_default=True,
+              type=click.IntRange(min=0),
+              help="Phase two (after phase one): also train the backbone's top N blocks "
+                   "(BatchNorm stays frozen) at --finetune-lr for --finetune-epochs.")
+@click.option("--finetune-lr", default=Transfer.finetune_lr, show_default=True,
+              type=click.FloatRange(min=0, min_open=True), help="Learning rate of phase two.")
+@click.option("--finetune-epochs", default=Transfer.finetune_epochs, show_default=True,
+              type=click.IntRange(min=1), help="Epochs of phase two.")
 @click.option("--no-augment", is_flag=True,
               help="Train without flip/rotation/crop augmentation (keypoints: without mirroring).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -92,10 +111,16 @@ def sibling(out: Path, suffix: str) -> Path:
 def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | None,
         alpha: float | None, dropout: float | None, epochs: int, batch: int, lr: float,
         lr_final: float, patience: int, sample_fps: float | None, split: int, seed: int,
-        no_augment: bool, quiet: bool) -> None:
+        weights: str, freeze_backbone: bool, unfreeze_top: int, finetune_lr: float,
+        finetune_epochs: int, no_augment: bool, quiet: bool) -> None:
     """Train a reference HAR architecture and write model.keras with its labels and report."""
     _check_out(out)
     check_architecture(arch)
+    starting_weights = check_weights(weights, arch)
+    transfer = Transfer(freeze_backbone=freeze_backbone or unfreeze_top > 0,
+                        unfreeze_top=unfreeze_top, finetune_lr=finetune_lr,
+                        finetune_epochs=finetune_epochs)
+    _check_transfer(arch, transfer)
     index = index_folder(data_dir, split=split, seed=seed)
     _check_kind(arch, index)
     sample_fps = sample_fps or _data_fps(index)
@@ -110,7 +135,8 @@ def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | No
     config = TrainConfig(arch=arch, frames=frames, size=size, alpha=alpha, dropout=dropout,
                          epochs=epochs, batch=batch, learning_rate=lr,
                          final_lr_fraction=lr_final, seed=seed, patience=patience,
-                         augmentation=NO_AUGMENTATION if no_augment else Augmentation())
+                         augmentation=NO_AUGMENTATION if no_augment else Augmentation(),
+                         weights=starting_weights, transfer=transfer)
     model = build_model(config, len(index.labels))
     data = load_dataset(data_dir, frames, size, sample_fps=sample_fps, split=split, seed=seed,
                         progress=not quiet)
@@ -121,6 +147,8 @@ def cli(arch: str, data_dir: Path, out: Path, frames: int | None, size: int | No
     info = train_info(config, spec, data_dir, sample_fps, data.labels, data.split_source, result)
     write_outputs(out, result, info)
     click.echo(summary_table(info, result.report, out))
+    for warning in info["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _check_out(out: Path) -> None:
@@ -139,6 +167,12 @@ def _check_kind(arch: str, index: ClipIndex) -> None:
                          if (name in KEYPOINT_ARCHITECTURES) == sequences)
         raise BadInput(f"--data {index.root}: holds {held}, which --arch {arch} does not "
                        f"read; architectures for them: {fits}")
+
+
+def _check_transfer(arch: str, transfer: Transfer) -> None:
+    if transfer.phased and arch not in BACKBONES:
+        raise BadInput(f"--freeze-backbone/--unfreeze-top: {arch} has no pretrained backbone to "
+                       f"freeze; backbones: {', '.join(BACKBONES)}")
 
 
 def _data_fps(index: ClipIndex) -> float:
@@ -164,9 +198,16 @@ def train_info(config: TrainConfig, spec: ArchSpec, data_dir: Path, sample_fps: 
         "validation": result.validation, "batch": config.batch,
         "learning_rate": config.learning_rate, "final_lr_fraction": config.final_lr_fraction,
         "augmentation": asdict(config.augmentation),
+        "weights": weights_name(config.weights), "schedule": result.schedule,
         "test_accuracy": result.report["accuracy"], "test_f1_macro": result.report["f1_macro"],
+        "warnings": [warning for warning in [not_learned(result.report)] if warning],
         "history": result.history,
     }
+
+
+def weights_name(weights: str | Path | None) -> str:
+    """How the backbone started, for the reports: none, imagenet, or the file's name."""
+    return "none" if weights is None else weights if isinstance(weights, str) else weights.name
 
 
 def write_outputs(out: Path, result: TrainResult, info: dict[str, Any]) -> None:
@@ -184,6 +225,9 @@ def write_outputs(out: Path, result: TrainResult, info: dict[str, Any]) -> None:
 
 def report_markdown(out: Path, report: dict[str, Any], info: dict[str, Any]) -> str:
     width = "" if info["alpha"] is None else f"alpha {info['alpha']:g}, "
+    phases = "; ".join(f"{phase['trains']}, {phase['epochs']} epochs at lr "
+                       f"{phase['learning_rate']:g}" for phase in info["schedule"]["phases"])
+    warnings = "".join(f"\n## Warning\n\n{warning}\n" for warning in info["warnings"])
     return (f"# {out.name}: {info['arch']} on the test split\n\n"
             f"{format_summary_table(report)}\n\n## Per class\n\n{format_per_class_table(report)}\n\n"
             f"![confusion matrix]({sibling(out, '.confusion.png').name})\n\n## Training\n\n"
@@ -192,7 +236,8 @@ def report_markdown(out: Path, report: dict[str, Any], info: dict[str, Any]) -> 
             f"{'keypoints' if info['size'] is None else str(info['size']) + ' px'}, "
             f"{width}{info['params']:,} parameters\n"
             f"- {info['epochs_run']} epochs (best {info['best_epoch']}), {info['seconds']:.0f} s,"
-            f" batch {info['batch']}, lr {info['learning_rate']:g}, seed {info['seed']}\n")
+            f" batch {info['batch']}, lr {info['learning_rate']:g}, seed {info['seed']}\n"
+            f"- starting weights: {info['weights']}; phases: {phases}\n{warnings}")
 
 
 def summary_table(info: dict[str, Any], report: dict[str, Any], out: Path) -> str:

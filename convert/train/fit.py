@@ -12,6 +12,9 @@ Recipe (the papers': Adam, augmentation, early stopping, LR reduction on plateau
   the test clips and the test figure is optimistic; `validation` in the result says which;
 - EarlyStopping and ReduceLROnPlateau watch the validation loss (on a handful of clips the
   accuracy saturates early and stops carrying a signal; the loss keeps one);
+- `config.transfer` (settings.Transfer) may split the run into phases: the head alone on a
+  frozen backbone, then the top blocks at a lower rate (`transfer`); each phase is its own `fit`
+  with its own early stopping, learning-rate schedule and epochs;
 - `final_lr_fraction` < 1 decays the learning rate along a half cosine to that share of it by
   the last planned epoch (Ultralytics' `lrf`): with a fixed budget of epochs, the last ones then
   settle instead of jumping around the minimum. It multiplies whatever ReduceLROnPlateau did.
@@ -21,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import keras
 import numpy as np
@@ -32,6 +35,8 @@ from har_convert.data import ClipSet, Dataset, stratified_group_split
 from har_convert.data.batches import fixed_batches, frames_of, training_dataset
 from har_convert.settings import TrainConfig
 from har_convert.train.metrics import classification_report
+from har_convert.train.pretrained import backbone_of, load_backbone_weights
+from har_convert.train.transfer import freeze, unfreeze_top
 from har_convert.train.zoo import build, clip_scores, fold_time, spec_for
 
 MIN_GROUPS_TO_CARVE = 3
@@ -40,7 +45,8 @@ VALIDATION_BATCH = 32
 
 @dataclass(frozen=True)
 class TrainResult:
-    """model: the trained (original, unfolded) model; report: metrics on the test split."""
+    """model: the trained (original, unfolded) model; report: metrics on the test split;
+    history: per epoch, the phases one after the other; schedule: the phases as trained."""
 
     model: keras.Model
     report: dict[str, Any]
@@ -49,48 +55,90 @@ class TrainResult:
     seconds: float
     validation: str
     history: dict[str, list[float]]
+    schedule: dict[str, Any]
 
 
 def build_model(config: TrainConfig, num_classes: int) -> keras.Model:
-    """The untrained model, after seeding every generator (weights, dropout, shuffling)."""
+    """The model before training, after seeding every generator (weights, dropout, shuffling):
+    random, or with the pretrained backbone `config.weights` names."""
     keras.utils.set_random_seed(config.seed)
     options = {} if config.dropout is None else {"dropout": config.dropout}
-    return build(config.arch, num_classes=num_classes, frames=config.frames, size=config.size,
-                 alpha=config.alpha, **options)
+    model = build(config.arch, num_classes=num_classes, frames=config.frames, size=config.size,
+                  alpha=config.alpha, **options)
+    if config.weights is not None:
+        load_backbone_weights(model, config.arch, config.weights, config.size, config.alpha)
+    return model
 
 
 def train(model: keras.Model, config: TrainConfig, data: Dataset,
           progress: bool = True) -> TrainResult:
-    """Fit `model` (from `build_model`) on `data.train`, evaluate it on `data.test`."""
+    """Fit `model` (from `build_model`) on `data.train` in the phases of `config.transfer`,
+    evaluate it on `data.test`."""
     spec = spec_for(config.arch)
     view = fold_time(model) if spec.kind == "clip" else model
-    view.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                 loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     fit_clips, val_clips, validation = split_validation(data, config.val_fraction, config.seed)
     frame_level = spec.kind == "frame"
     batches = training_dataset(fit_clips, config.batch, config.seed, config.augmentation,
                                frame_level=frame_level)
-    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
-                                            restore_best_weights=True)
+    validation_batches = _validation_batches(val_clips, frame_level)
+    history: dict[str, list[float]] = {}
+    schedule: dict[str, Any] = {}
     started = time.monotonic()
-    history = view.fit(
-        batches, validation_data=_validation_batches(val_clips, frame_level),
-        epochs=config.epochs,
-        shuffle=False, verbose=0, callbacks=[
-            stopper,
-            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
-                                              patience=max(2, config.patience // 3),
-                                              min_lr=config.learning_rate / 64),
-            CosineDecay(config.epochs, config.final_lr_fraction),
-            EpochProgress(config.epochs, len(batches), enabled=progress)])
+    for phase in phases(model, config, schedule):
+        fitted = _fit_phase(view, batches, validation_batches, config, *phase, progress)
+        for key, values in fitted.items():
+            history.setdefault(key, []).extend(float(v) for v in values)
     seconds = time.monotonic() - started
     report = classification_report(data.test.y, predict_clips(view, frame_level, data.test),
                                    data.labels)
-    epochs_run = len(history.history["loss"])
-    best_epoch = int(np.argmin(history.history["val_loss"])) + 1
-    return TrainResult(model, report, epochs_run, best_epoch, seconds, validation,
-                       {key: [float(v) for v in values]
-                        for key, values in history.history.items()})
+    epochs_run = len(history["loss"])
+    best_epoch = int(np.argmin(history["val_loss"])) + 1
+    return TrainResult(model, report, epochs_run, best_epoch, seconds, validation, history,
+                       schedule)
+
+
+def phases(model: keras.Model, config: TrainConfig,
+           schedule: dict[str, Any]) -> Iterator[tuple[float, int]]:
+    """(learning rate, epochs) of each phase, the backbone frozen or unfrozen before each is
+    fitted; `schedule` is filled with what was done, for the training report."""
+    transfer = config.transfer
+    if not transfer.phased:
+        schedule["phases"] = [{"trains": "everything", "epochs": config.epochs,
+                               "learning_rate": config.learning_rate}]
+        yield config.learning_rate, config.epochs
+        return
+    backbone = backbone_of(model)
+    freeze(backbone)
+    schedule["phases"] = [{"trains": "head (backbone frozen, BatchNorm in inference mode)",
+                           "epochs": config.epochs, "learning_rate": config.learning_rate}]
+    yield config.learning_rate, config.epochs
+    if transfer.unfreeze_top:
+        unfrozen = unfreeze_top(backbone, transfer.unfreeze_top)
+        schedule["phases"].append({
+            "trains": f"head + top {len(unfrozen)} backbone blocks (BatchNorm frozen)",
+            "blocks": unfrozen, "epochs": transfer.finetune_epochs,
+            "learning_rate": transfer.finetune_lr})
+        yield transfer.finetune_lr, transfer.finetune_epochs
+
+
+def _fit_phase(view: keras.Model, batches: tf.data.Dataset, validation: tf.data.Dataset,
+               config: TrainConfig, learning_rate: float, epochs: int,
+               progress: bool) -> dict[str, list[float]]:
+    """One `fit` from a fresh compile (which takes in what is trainable now)."""
+    view.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                 loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                            restore_best_weights=True)
+    history = view.fit(
+        batches, validation_data=validation, epochs=epochs, shuffle=False, verbose=0,
+        callbacks=[
+            stopper,
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                              patience=max(2, config.patience // 3),
+                                              min_lr=learning_rate / 64),
+            CosineDecay(epochs, config.final_lr_fraction),
+            EpochProgress(epochs, len(batches), enabled=progress)])
+    return history.history
 
 
 def split_validation(data: Dataset, fraction: float, seed: int) -> tuple[ClipSet, ClipSet, str]:

@@ -9,7 +9,11 @@ Conventions, chosen to match what the HAR papers report and scikit-learn's defau
 - macro averages run over the classes that occur in the truth or the predictions: a class absent
   from the test split and never predicted says nothing about the model and must not count as 0;
 - top-5 accuracy is reported only when there are at least five classes (None otherwise: with
-  fewer, every sample is trivially "in the top 5").
+  fewer, every sample is trivially "in the top 5");
+- a model "has not learned" (`not_learned`) when its held-out accuracy is under twice chance
+  (with two classes, where that would be 1.0: under halfway from chance to perfect, 0.75) or one
+  class takes DOMINANT_SHARE of its predictions: deployed, a model that answers "fall" to every
+  clip raises an alarm on every frame, whatever its accuracy on a balanced test split.
 
     report = classification_report(y_true, scores, labels)
     print(format_per_class_table(report)); plot_confusion(report["confusion"], labels, "cm.png")
@@ -25,6 +29,7 @@ from tabulate import tabulate
 from har_device.core.atomic import atomic_path
 
 TOP_K = 5
+DOMINANT_SHARE = 0.9
 
 
 def classification_report(y_true: np.ndarray, scores: np.ndarray,
@@ -55,6 +60,29 @@ def classification_report(y_true: np.ndarray, scores: np.ndarray,
                       for label, p, r, f, s in zip(labels, precision, recall, f1, support)],
         "confusion": confusion.tolist(),
     }
+
+
+def not_learned(report: dict[str, Any]) -> str | None:
+    """Why the model of `report` (a classification report or a har-convert stage entry: its
+    `accuracy`, `per_class` and `confusion`) has not learned, in one sentence; None when it has."""
+    confusion = np.asarray(report["confusion"])
+    total, classes = int(confusion.sum()), len(confusion)
+    if not total or classes < 2:
+        return None
+    reasons = []
+    floor = min(2 / classes, (1 + 1 / classes) / 2)
+    if report["accuracy"] < floor:
+        reasons.append(f"held-out accuracy {report['accuracy']:.3f} is under twice chance "
+                       f"({floor:.3f} for {classes} classes)")
+    predicted = confusion.sum(axis=0)
+    top = int(predicted.argmax())
+    if predicted[top] >= DOMINANT_SHARE * total:
+        reasons.append(f"it predicts {report['per_class'][top]['label']!r} for "
+                       f"{predicted[top] / total:.0%} of {total} held-out clips")
+    if not reasons:
+        return None
+    return ("the model has not learned: " + "; ".join(reasons)
+            + " (train it longer, or from pretrained weights: har-train --weights)")
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:

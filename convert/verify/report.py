@@ -15,7 +15,7 @@ from typing import Any
 from tabulate import tabulate
 
 from har_convert.settings import WARN_DROP_POINTS
-from har_convert.train.metrics import plot_confusion
+from har_convert.train.metrics import not_learned, plot_confusion
 
 INT8_STAGES = ("int8", "streaming_int8")
 METRIC_KEYS = ("accuracy", "f1_macro", "precision_macro", "recall_macro", "top5_accuracy")
@@ -49,7 +49,11 @@ def accuracy_drops(stages: dict[str, dict[str, Any]]) -> dict[str, float]:
 
 
 def warnings_for(stages: dict[str, dict[str, Any]], drops: dict[str, float]) -> list[str]:
-    warnings = [f"{name}: accuracy {drop:.1f} points below the float model"
+    """The accuracy drops over WARN_DROP_POINTS, the dynamic-range fallbacks, and a source model
+    that has not learned (converting it faithfully would ship a model that is wrong anyway)."""
+    unlearned = not_learned(stages["keras"]) if "confusion" in stages.get("keras", {}) else None
+    warnings = [f"keras: {unlearned}"] if unlearned else []
+    warnings += [f"{name}: accuracy {drop:.1f} points below the float model"
                 for name, drop in drops.items() if drop > WARN_DROP_POINTS]
     warnings += [f"{name}: {entry['quantization']}" for name, entry in stages.items()
                  if str(entry.get("quantization", "")).startswith("dynamic-range")]

@@ -1,4 +1,5 @@
-"""har_convert.train.zoo: the reference HAR architectures, as untrained Keras 3 models (weights=None).
+"""har_convert.train.zoo: the reference HAR architectures, as untrained Keras 3 models (weights=None;
+`har_convert.train.pretrained` puts ImageNet or a file's weights into a backbone afterwards).
 
 Every pixel model takes float32 RGB, channels last, scaled x = pixel / 255 into [0, 1] -- the
 input convention of the whole project (the bundle records it as scale 1/255, offset 0); the

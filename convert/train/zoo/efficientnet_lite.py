@@ -75,7 +75,8 @@ def build_effnetlite_tcn(*, num_classes: int, frames: int, size: int, tcn_filter
                          dropout: float = 0.2) -> keras.Model:
     """EfficientNet-Lite0 per frame + the causal dilated TCN head (see `heads.tcn_head`).
 
-    Deviations: no ImageNet pre-training (weights=None); no drop-connect (see the backbone).
+    Deviations: built untrained (keras.applications has no EfficientNet-Lite weights; `har-train
+    --weights PATH` loads a file); no drop-connect (see the backbone).
     """
     return clip_classifier(efficientnet_lite0_backbone(size), frames=frames, size=size,
                            head=tcn_head(filters=tcn_filters, dropout=dropout),

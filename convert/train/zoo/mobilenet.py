@@ -19,7 +19,8 @@ def mobilenet_v2_backbone(size: int, alpha: float) -> keras.Model:
 
     It has no Rescaling layer inside (it expects already-scaled input), so it takes the project's
     x = pixel/255 directly; the BatchNorm after the stem absorbs the offset from [-1, 1].
-    weights=None: nothing is ever downloaded. keras.applications sets BatchNorm momentum 0.999,
+    Built with weights=None (`har-train --weights imagenet` copies the ImageNet weights in
+    afterwards: train.pretrained). keras.applications sets BatchNorm momentum 0.999,
     made for ImageNet-length schedules: after the few hundred steps a from-scratch run here gets,
     the moving statistics would still be mostly their initial values and inference would see
     other activations than training did, so the backbone's BatchNorms use momentum 0.9.
@@ -37,7 +38,7 @@ def build_mnv2_bilstm(*, num_classes: int, frames: int, size: int, alpha: float,
                       lstm_units: int = 64, dropout: float = 0.5) -> keras.Model:
     """MobileNetV2 (alpha) per frame + Bi-LSTM head (paper: CNN + Bi-LSTM variant).
 
-    Deviations: no ImageNet pre-training (weights=None, trained from scratch); the paper's
+    Deviations: built untrained (ImageNet weights: `har-train --weights imagenet`); the paper's
     "flattened, fully connected layers" after the Bi-LSTM are reduced to dropout + one softmax
     Dense, since the Bi-LSTM output is already a flat vector.
     """
@@ -50,10 +51,10 @@ def build_mnv2_tcn(*, num_classes: int, frames: int, size: int, alpha: float,
                    tcn_filters: int = 64, dropout: float = 0.2) -> keras.Model:
     """MobileNetV2 (alpha) per frame + causal dilated TCN head (paper: CNN + TCN variant).
 
-    Deviations: no ImageNet pre-training; the paper does not specify the TCN, so it follows Bai et al.
-    2018 (see `heads.tcn_head`). Trained from scratch on har-synth data it learns slowly: 17-29 %
-    held-out after 5 minutes here at 64-96 px, where LRCN reaches 64 % (falls: F1 0.95), so the
-    demo trains LRCN; it needs pre-trained weights or far longer runs.
+    Deviations: built untrained (as above); the paper does not specify the TCN, so it follows Bai
+    et al. 2018 (see `heads.tcn_head`). Trained from scratch on har-synth data it learns slowly:
+    0.39 held-out after 6 epochs at 64 px (6 minutes of fitting here), where LRCN reaches 0.69
+    (benchmarks/results/zoo.md), so the demo trains LRCN; it wants pre-trained weights.
     """
     return clip_classifier(mobilenet_v2_backbone(size, alpha), frames=frames, size=size,
                            head=tcn_head(filters=tcn_filters, dropout=dropout),

@@ -64,7 +64,8 @@ def build_resnet34_frame(*, num_classes: int, size: int, hidden: int = 512,
                          dropout: float = 0.5) -> keras.Model:
     """ResNet-34 per frame + custom head (Dense 512, ReLU, BatchNorm, Dropout 0.5, softmax).
 
-    Deviations: no ImageNet pre-training (weights=None); the papers leave hidden size and dropout
+    Deviations: built untrained (no ResNet-34 in keras.applications; `har-train --weights PATH`
+    loads a file); the papers leave hidden size and dropout
     rate to tuning, 512 and 0.5 are used.
     """
     return frame_classifier(resnet34_backbone(size), size=size, num_classes=num_classes,
@@ -75,7 +76,8 @@ def build_resnet50_frame(*, num_classes: int, size: int, hidden: int = 512,
                          dropout: float = 0.5) -> keras.Model:
     """ResNet-50 per frame + custom head (Listing 1 of the hybrid-ResNet paper).
 
-    Deviations: as for ResNet-34 (no pre-training; hidden 512, dropout 0.5 chosen here).
+    Deviations: built untrained (ImageNet weights: `har-train --weights imagenet`); hidden 512,
+    dropout 0.5 chosen here, as for ResNet-34.
     """
     return frame_classifier(resnet50_backbone(size), size=size, num_classes=num_classes,
                             hidden=hidden, dropout=dropout, name="resnet50_frame")

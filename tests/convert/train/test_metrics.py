@@ -11,6 +11,7 @@ from har_convert.train.metrics import (
     classification_report,
     format_per_class_table,
     format_summary_table,
+    not_learned,
     plot_confusion,
 )
 
@@ -112,3 +113,26 @@ def test_confusion_png_is_written_atomically(tmp_path: Path) -> None:
     image = imread(path)
     assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
     assert [p.name for p in tmp_path.iterdir()] == ["cm.png"]
+
+
+def test_not_learned_names_chance_accuracy_and_a_dominant_class() -> None:
+    labels = ["fall", "walk", "idle"]
+    truth = np.repeat([0, 1, 2], 10)
+    one_class = classification_report(truth, np.tile([1.0, 0.0, 0.0], (30, 1)), labels)
+    assert not_learned(one_class) == (
+        "the model has not learned: held-out accuracy 0.333 is under twice chance (0.667 for 3 "
+        "classes); it predicts 'fall' for 100% of 30 held-out clips (train it longer, or from "
+        "pretrained weights: har-train --weights)")
+    assert not_learned(classification_report(truth, np.eye(3)[truth], labels)) is None
+
+
+def test_not_learned_catches_a_dominant_class_behind_a_good_accuracy() -> None:
+    truth = np.array([0] * 19 + [1])
+    report = classification_report(truth, np.tile([1.0, 0.0], (20, 1)), ["idle", "fall"])
+    assert report["accuracy"] == 0.95
+    assert not_learned(report).endswith("it predicts 'idle' for 100% of 20 held-out clips "
+                                        "(train it longer, or from pretrained weights: "
+                                        "har-train --weights)")
+    half = classification_report(np.array([0, 0, 1, 1]), np.eye(2)[[0, 1, 0, 1]],
+                                 ["idle", "fall"])
+    assert "under twice chance (0.750 for 2 classes)" in not_learned(half)

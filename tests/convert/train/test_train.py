@@ -142,6 +142,13 @@ def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch,
     ("not_keras", "expected a file name ending in .keras"),
     ("bad_size", "--size: expected an integer >= 16, got 8"),
     ("mixed_fps", "do not share one frame rate; pass --sample-fps"),
+    ("weights_missing", "--weights nowhere.weights.h5: no such file"),
+    ("weights_suffix", "expected imagenet, none, or a .weights.h5 or .keras file of the "
+                       "MobileNetV2 backbone"),
+    ("weights_no_backbone", "--weights imagenet: lrcn has no pretrained backbone"),
+    ("weights_no_imagenet", "keras.applications has no ImageNet weights for EfficientNet-Lite0 "
+                            "(effnetlite-tcn); give --weights PATH"),
+    ("freeze_no_backbone", "--freeze-backbone/--unfreeze-top: lrcn has no pretrained backbone"),
 ])
 def test_bad_input_exits_2_with_one_line(case: str, message: str, tiny_ucf: Path, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch,
@@ -160,6 +167,16 @@ def test_bad_input_exits_2_with_one_line(case: str, message: str, tiny_ucf: Path
         out = tmp_path / "m.h5"
     elif case == "bad_size":
         args[5] = "8"
+    elif case in ("weights_missing", "weights_suffix"):
+        args[1] = "mnv2-tcn"
+        args += ["--weights", "nowhere.weights.h5" if case == "weights_missing" else "model.h5"]
+    elif case == "weights_no_backbone":
+        args += ["--weights", "imagenet"]
+    elif case == "weights_no_imagenet":
+        args[1] = "effnetlite-tcn"
+        args += ["--weights", "imagenet"]
+    elif case == "freeze_no_backbone":
+        args += ["--unfreeze-top", "2"]
     elif case == "mixed_fps":
         data = write_ucf_tree(tmp_path / "mixed", classes=["fall", "walk"], groups=2,
                               split_files=False)
