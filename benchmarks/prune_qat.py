@@ -1,6 +1,7 @@
 """Issues 5 and 23: what pruning and QAT do to the demo model and to MobileNetV2-0.35 + TCN.
 
-    .venv/bin/python benchmarks/prune_qat.py [--archs lrcn,mnv2-tcn] [--threads 1,2] [--runs 200]
+    .venv/bin/python benchmarks/prune_qat.py [--archs lrcn,mnv2-tcn] [--variants pruned,latency]
+        [--threads 1,2] [--runs 200]
 
 Both models are trained on `har-synth` data by the demo recipe (convert.recipes, the same
 commands and work folder as benchmarks/suite.py, whose bundles this reuses) and converted three
@@ -54,16 +55,17 @@ def checks(unpruned: dict, pruned: dict, latency: list[dict[str, Any]]) -> list[
             for name, value, bound in rows]
 
 
-def measure_arch(work: Path, arch: str, threads: list[int], runs: int) -> dict[str, Any]:
+def measure_arch(work: Path, arch: str, variants: list[str], threads: list[int], runs: int
+                 ) -> dict[str, Any]:
     from har_device.bench.model import compare
 
-    bundles = build(work, arch, ("qat", *PRUNED))
+    bundles = build(work, arch, ("qat", *variants))
     reports = {variant: json.loads((bundles[variant] / "report.json").read_text())
-               for variant in ("qat", *PRUNED)}
+               for variant in ("qat", *variants)}
     figures = {variant: stage_figures(report) for variant, report in reports.items()}
     result: dict[str, Any] = {"arch": arch, "clips": reports["qat"]["evaluation"]["clips"],
                               "stages": figures, "variants": {}}
-    for variant in PRUNED:
+    for variant in variants:
         latency = [compare(bundles["qat"] / "model_int8.tflite",
                            bundles[variant] / "model_int8.tflite", count, runs)
                    for count in threads]
@@ -117,12 +119,15 @@ def markdown(result: dict[str, Any]) -> str:
 @click.option("--work", type=click.Path(path_type=Path), default=HERE / "work", show_default=True)
 @click.option("--threads", default="1,2", show_default=True)
 @click.option("--runs", default=200, show_default=True)
-def main(archs: str, work: Path, threads: str, runs: int) -> None:
+@click.option("--variants", default=",".join(PRUNED), show_default=True,
+              help="Pruned conversions to compare with the unpruned one.")
+def main(archs: str, work: Path, threads: str, runs: int, variants: str) -> None:
     counts = [int(t) for t in threads.split(",")]
     result = {"provenance": provenance(f"{archs} trained and converted by the demo recipe "
                                        "(convert.recipes) on its synthetic data"),
               "runs": runs,
-              "archs": [measure_arch(work, arch, counts, runs) for arch in archs.split(",")]}
+              "archs": [measure_arch(work, arch, variants.split(","), counts, runs)
+                        for arch in archs.split(",")]}
     results = HERE / "results"
     (results / "prune_qat.json").write_text(json.dumps(result, indent=2) + "\n")
     (results / "prune_qat.md").write_text(markdown(result))
