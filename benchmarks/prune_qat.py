@@ -37,12 +37,17 @@ def stage_figures(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
             for name, entry in report["stages"].items() if name in STAGES}
 
 
-def checks(unpruned: dict, pruned: dict, latency: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The issue's done-when figures, each with its measured value and verdict."""
+def checks(unpruned: dict, pruned: dict, latency: list[dict[str, Any]],
+           layers: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's done-when figures, each with its measured value and verdict; `layers`: the
+    pruned run's per-layer latency (its operators, timed alone: what a loaded machine disturbs
+    least)."""
     float_ = unpruned["float"]
     rows = [("params, pruned / unpruned", pruned["pruned"]["params"] / float_["params"], None),
             ("MACs per clip, pruned / unpruned",
-             pruned["pruned"]["macs_per_clip"] / float_["macs_per_clip"], None)]
+             pruned["pruned"]["macs_per_clip"] / float_["macs_per_clip"], None),
+            ("int8 operators summed (1 thread, each alone), pruned / unpruned",
+             layers["after"]["ops_sum_ms"] / layers["before"]["ops_sum_ms"], None)]
     rows += [(f"int8 p50, pruned / unpruned, {t['threads']} thread(s)", t["p50_ratio"],
               ("<=", 0.6)) for t in latency]
     rows += [("accuracy points, pruned float (fine-tuned) - unpruned float",
@@ -75,7 +80,8 @@ def measure_arch(work: Path, arch: str, variants: list[str], threads: list[int],
             "removed": prune["removed"],
             "predicted_latency_ratio": prune.get("predicted_latency_ratio"),
             "layer_latency": reports[variant].get("layer_latency"),
-            "checks": checks(figures["qat"], figures[variant], latency)}
+            "checks": checks(figures["qat"], figures[variant], latency,
+                             reports[variant]["layer_latency"])}
     return result
 
 
