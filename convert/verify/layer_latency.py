@@ -23,11 +23,15 @@ if TYPE_CHECKING:
 CHART = "layer_latency.png"
 
 
-def measure(bundle: Bundle, optimized: Optimized) -> dict[str, Any]:
+def measure(bundle: Bundle, optimized: Optimized) -> dict[str, Any] | None:
     """{"before": ..., "after": ...}: per-layer timing of the unpruned int8 model (None when
-    nothing was pruned) and of the bundle's model_int8.tflite."""
+    nothing was pruned) and of the bundle's model_int8.tflite; None when an operator cannot be
+    run on its own (the report is about the model, the bundle does not depend on it)."""
     model = optimized.float_model
-    profile = time_operators(bundle.files["model_int8.tflite"].path, PROFILE_THREADS)
+    try:
+        profile = time_operators(bundle.files["model_int8.tflite"].path, PROFILE_THREADS)
+    except (ValueError, RuntimeError):
+        return None
     return {"before": optimized.details.get("prune", {}).get("latency_before"),
             "after": layer_latency(model, analyse(model), profile)}
 
