@@ -26,7 +26,9 @@ from typing import Any
 import click
 import numpy as np
 
-from har_convert.recipes import CONVERT_OPTIONS, DATASET_OPTIONS, DEMO_SEED, TRAIN_OPTIONS
+from har_convert.recipes import (CONVERT_OPTIONS, DATASET_OPTIONS, DEMO_SEED, LATENCY_OPTIONS,
+                                 TRAIN_OPTIONS)
+from provenance import provenance, provenance_line
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -37,10 +39,13 @@ ARCHS: dict[str, list[str]] = {
     "mnv2-tcn": ["--alpha", "0.35", "--frames", "8", "--size", "96", "--sample-fps", "4",
                  "--epochs", "2", "--no-augment"],
 }
+# Built in this order (the unpruned QAT model and the latency-aware one first: prune_qat.py
+# compares them).
 VARIANTS: dict[str, list[str]] = {
-    "ptq": ["--no-qat"],
     "qat": ["--qat-epochs", "1"],
+    "latency": LATENCY_OPTIONS,
     "pruned": CONVERT_OPTIONS,
+    "ptq": ["--no-qat"],
 }
 THREADS = (1, 2)
 
@@ -56,7 +61,7 @@ def sh(command: list[Any], log: Path) -> None:
     click.echo(f"  {Path(str(command[0])).name} … {time.monotonic() - started:.0f} s")
 
 
-def build(work: Path, arch: str) -> dict[str, Path]:
+def build(work: Path, arch: str, variants: tuple[str, ...] = tuple(VARIANTS)) -> dict[str, Path]:
     """Data, trained model and one bundle per variant (each skipped when it exists)."""
     data, folder = work / "data", work / arch
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,8 +72,8 @@ def build(work: Path, arch: str) -> dict[str, Path]:
         sh([BIN / "har-train", "--arch", arch, "--data", data, *ARCHS[arch], "--quiet",
             "--out", model], folder / "train.log")
     bundles = {}
-    for variant, options in VARIANTS.items():
-        bundle = folder / variant
+    for variant in variants:
+        options, bundle = VARIANTS[variant], folder / variant
         if not (bundle / "report.json").exists():
             sh([BIN / "har-convert", model, "--data", data, "--out", bundle, *options],
                folder / f"convert-{variant}.log")
@@ -152,6 +157,9 @@ def measure_arch(work: Path, arch: str, bundles: dict[str, Path]) -> dict[str, A
         "int8 pruned 0.5 + QAT": {**_metrics(stage(reports["pruned"], "int8")),
                                   **_sizes(pruned / "model_int8.tflite"),
                                   **timings(pruned / "model_int8.tflite")},
+        "int8 latency-aware 0.5 + QAT": {**_metrics(stage(reports["latency"], "int8")),
+                                         **_sizes(bundles["latency"] / "model_int8.tflite"),
+                                         **timings(bundles["latency"] / "model_int8.tflite")},
     }
     result: dict[str, Any] = {"arch": arch, "stages": rows,
                               "complexity": {variant: report.get("complexity")
@@ -178,7 +186,7 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
     from tabulate import tabulate
 
     archs = ",".join(result["arch"] for result in results)
-    lines = ["# har-edge benchmark suite", "",
+    lines = ["# har-edge benchmark suite", "", provenance_line(machine["provenance"]), "",
              f"Command: `.venv/bin/python benchmarks/suite.py --archs {archs}`", "",
              f"Machine: {machine['system']}, {machine['cpu_count']} cores, Python "
              f"{machine['python']}, {machine['date']}. Latency: median of one inference "
@@ -258,7 +266,9 @@ def main(archs: str, work: Path) -> None:
         click.secho(f"{arch}", bold=True)
         bundles = build(work, arch)
         results.append(measure_arch(work, arch, bundles))
-    machine = {**host_facts(), "date": time.strftime("%Y-%m-%d"), "node": platform.node()}
+    machine = {**host_facts(), "date": time.strftime("%Y-%m-%d"), "node": platform.node(),
+               "provenance": provenance(f"{archs} trained and converted by the demo recipe "
+                                        "(convert.recipes) on its synthetic data")}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "suite.json").write_text(json.dumps({"machine": machine, "results": results},
                                                    indent=2) + "\n")

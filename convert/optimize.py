@@ -22,12 +22,15 @@ import numpy as np
 import tf_keras
 
 from har_convert.data import ClipSet, Dataset, load_dataset
-from har_convert.prune.channels import prune_channels
+from har_convert.prune.allocate import plan_for_latency
+from har_convert.prune.channels import PruneResult, prune_channels, pruned
+from har_convert.prune.latency import layer_latency
 from har_convert.prune.sparsity import apply_sparsity
 from har_convert.quantize.qat import QAT_CONFIG, quantize_aware
 from har_convert.settings import DEFAULT_QAT_EPOCHS, OptimizeSettings, parse_sparsity
 from har_convert.train.finetune import FinetuneConfig, FinetuneResult, finetune
 from har_device.core.errors import BadInput
+from har_device.core.op_timing import OpProfile
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,10 @@ class Optimized:
 
 
 def optimize(model: tf_keras.Model, data: Dataset | None, settings: OptimizeSettings,
-             progress: bool = True) -> Optimized:
-    """Run the stages `settings` ask for on the bridged `model` (see the module doc)."""
+             progress: bool = True, profile: OpProfile | None = None) -> Optimized:
+    """Run the stages `settings` ask for on the bridged `model` (see the module doc).
+    `profile`: the per-operator timing of `model`'s int8 conversion, which --target-latency
+    allocates by and the report compares the pruned model with."""
     if data is None:
         asked = settings.explicit_requests()
         skipped = (f"{', '.join(asked)} skipped: pruning, sparsity and QAT train on labelled "
@@ -65,13 +70,8 @@ def optimize(model: tf_keras.Model, data: Dataset | None, settings: OptimizeSett
     config = FinetuneConfig(seed=settings.seed)
     teacher = model if settings.distill else None
     current, details = model, {}
-    if settings.prune:
-        result = prune_channels(model, settings.prune, settings.round_to, settings.importance,
-                                settings.exclude)
-        details["prune"] = {"ratio": settings.prune, "round_to": settings.round_to,
-                            "importance": settings.importance, "exclude": list(settings.exclude),
-                            "groups_pruned": len(result.plan.keep),
-                            "removed": {name: list(pair) for name, pair in result.removed.items()}}
+    if settings.pruning:
+        result, details["prune"] = prune(model, settings, profile)
         current = result.model
         tuned = finetune(current, data, settings.finetune_epochs, teacher, config, progress)
         details["finetune"] = _training_details(tuned, distilled=teacher is not None)
@@ -91,6 +91,31 @@ def optimize(model: tf_keras.Model, data: Dataset | None, settings: OptimizeSett
                       "quantized_layers": len(qat.quantized), "left_float": qat.left_float,
                       **_training_details(qat.training, distilled=False)}
     return Optimized(model, current, qat.model, details)
+
+
+def prune(model: tf_keras.Model, settings: OptimizeSettings,
+          profile: OpProfile | None) -> tuple[PruneResult, dict[str, Any]]:
+    """A uniform --prune, or the allocation for --target-latency; with what was done."""
+    details: dict[str, Any] = {"round_to": settings.round_to, "importance": settings.importance,
+                               "exclude": list(settings.exclude)}
+    if settings.target_latency:
+        if profile is None:
+            raise ValueError("--target-latency needs the unpruned int8 model's profile")
+        plan, allocation = plan_for_latency(model, profile, settings.target_latency,
+                                            settings.round_to, settings.importance,
+                                            settings.exclude)
+        result = pruned(model, plan)
+        details |= {"target_latency": settings.target_latency,
+                    "predicted_latency_ratio": round(allocation.predicted_ratio, 4)}
+    else:
+        result = prune_channels(model, settings.prune, settings.round_to, settings.importance,
+                                settings.exclude)
+        details["ratio"] = settings.prune
+    details |= {"groups_pruned": len(result.plan.keep),
+                "removed": {name: list(pair) for name, pair in result.removed.items()}}
+    if profile is not None:
+        details["latency_before"] = layer_latency(model, result.plan.graph, profile)
+    return result, details
 
 
 def training_data(data_dir: Path, labels: list[str], frames: int, size: int,

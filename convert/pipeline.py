@@ -40,6 +40,7 @@ from har_convert.export.files import (
 from har_convert.export.metadata import BundleFacts, write_bundle_metadata
 from har_convert.export.streaming import split_for_streaming
 from har_convert.optimize import Optimized, optimize, training_data
+from har_convert.prune.latency import PROFILE_THREADS
 from har_convert.quantize.calibration import calibration_set, frame_samples
 from har_convert.quantize.tflite import (
     Converted,
@@ -64,6 +65,7 @@ from har_device.core.atomic import atomic_dir
 from har_device.core.bundle import InputSpec, KeypointInput, SourceModel
 from har_device.core.errors import BadInput
 from har_device.core.litert import TFLiteModel
+from har_device.core.op_timing import OpProfile, time_operators
 
 
 def run(options: Options) -> dict[str, Any]:
@@ -162,12 +164,25 @@ def optimize_model(bridged: Bridged, prepared: Prepared,
                         if options.eval_dir is None and prepared.evaluation else None)
         data = training_data(options.data, prepared.labels, shape.frames, shape.size,
                              prepared.sample_fps, seed, decoded_test)
-    optimized = optimize(bridged.model, data, settings)
+    profile = int8_profile(bridged.model, prepared) if data is not None and settings.pruning \
+        else None
+    optimized = optimize(bridged.model, data, settings, profile=profile)
     if optimized.final is bridged.model:
         return bridged, optimized
     split = None if bridged.split is None else split_for_streaming(optimized.final, Bridge(),
                                                                    shape.frames)
     return replace(bridged, model=optimized.final, split=split), optimized
+
+
+def int8_profile(model: tf_keras.Model, prepared: Prepared) -> OpProfile:
+    """The per-operator timing of `model`'s int8 conversion: what latency-aware pruning
+    allocates by and the report's "before pruning"."""
+    shape = prepared.geometry
+    samples = frame_samples(prepared.calibration) if shape.frame_model else prepared.calibration
+    with tempfile.TemporaryDirectory(prefix="har-convert-") as work:
+        saved = export_saved_model(model, shape.input_shape, Path(work) / "reference")
+        converted = convert_int8(saved, Path(work) / "reference_int8.tflite", samples)
+        return time_operators(converted.path, PROFILE_THREADS)
 
 
 def convert(bridged: Bridged, prepared: Prepared, staging: Path, ship_float: bool,

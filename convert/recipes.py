@@ -17,6 +17,12 @@ TRAIN_OPTIONS = ["--frames", "8", "--size", "64", "--sample-fps", "4", "--epochs
 DEMO_SEED = 7
 QAT_OPTIONS = ["--qat-epochs", "1"]
 CONVERT_OPTIONS = ["--prune", "0.5", "--finetune-epochs", "2", *QAT_OPTIONS]
+# The latency-aware alternative to CONVERT_OPTIONS: channels pruned where the measured int8 time
+# goes until it is predicted at half the unpruned model's (benchmarks/prune_qat.py compares both).
+# Counts in multiples of 16: XNNPACK's int8 convolutions on the measuring machine take as long for
+# 4 to 16 output channels, and as long for 20 to 28 (benchmarks/results/channel_multiples.md).
+LATENCY_OPTIONS = ["--target-latency", "0.5", "--round-to", "16", "--finetune-epochs", "2",
+                   *QAT_OPTIONS]
 
 # The pose pipeline's recipe (the demo's default; benchmarks/results/keypoints.md): a keypoint head
 # trained on synthetic skeletons, pruned 0.5 and QAT'd into a full-int8 pose bundle. Its scripted

@@ -143,9 +143,12 @@ def parse_sparsity(text: str) -> SparsitySpec:
 
 @dataclass(frozen=True)
 class OptimizeSettings:
-    """qat_epochs None: DEFAULT_QAT_EPOCHS when there is data; 0: no QAT."""
+    """qat_epochs None: DEFAULT_QAT_EPOCHS when there is data; 0: no QAT. prune (a uniform
+    share of channels) and target_latency (a share of the unpruned int8 latency, the channels
+    allocated by measurement) exclude each other."""
 
     prune: float | None = None
+    target_latency: float | None = None
     round_to: int = 8
     importance: str = "l1"
     exclude: tuple[str, ...] = ()
@@ -157,10 +160,15 @@ class OptimizeSettings:
 
     def wanted(self) -> bool:
         """Whether any stage would run, given data."""
-        return bool(self.prune or self.sparsity or self.qat_epochs is None or self.qat_epochs)
+        return bool(self.pruning or self.sparsity or self.qat_epochs is None or self.qat_epochs)
+
+    @property
+    def pruning(self) -> bool:
+        return bool(self.prune or self.target_latency)
 
     def explicit_requests(self) -> list[str]:
-        asked = [("--prune", self.prune), ("--sparsity", self.sparsity),
+        asked = [("--prune", self.prune), ("--target-latency", self.target_latency),
+                 ("--sparsity", self.sparsity),
                  ("--qat-epochs", self.qat_epochs)]
         return [option for option, value in asked if value]
 

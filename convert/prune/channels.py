@@ -78,7 +78,11 @@ class PruneResult:
 def prune_channels(model: tf_keras.Model, ratio: float, round_to: int = 8,
                    criterion: str = "l1", exclude: Sequence[str] = ()) -> PruneResult:
     """Remove about `ratio` of the channels of every prunable group of `model` (see module doc)."""
-    plan = plan_pruning(model, ratio, round_to, criterion, exclude)
+    return pruned(model, plan_pruning(model, ratio, round_to, criterion, exclude))
+
+
+def pruned(model: tf_keras.Model, plan: PrunePlan) -> PruneResult:
+    """`model` with only the channels `plan` keeps."""
     removed = {layer.name: (plan.graph.group(gid).size, len(plan.kept(gid)))
                for layer in plan.graph.producers
                for gid in [plan.graph.producer_group[id(layer)]]
@@ -90,14 +94,27 @@ def plan_pruning(model: tf_keras.Model, ratio: float, round_to: int = 8, criteri
                  exclude: Sequence[str] = ()) -> PrunePlan:
     """Choose the channels to keep, without changing the model."""
     _check_options(ratio, round_to, criterion)
+    graph = channel_graph(model, exclude)
+    return plan_counts(graph, {root: kept_count(graph.group(root).size, ratio, round_to)
+                               for root in prunable_roots(graph)}, criterion)
+
+
+def channel_graph(model: tf_keras.Model, exclude: Sequence[str] = ()) -> ChannelGraph:
     graph = analyse(model, exclude)
     _check_exclude(graph, exclude)
+    return graph
+
+
+def prunable_roots(graph: ChannelGraph) -> list[int]:
+    return [root for root in graph.roots() if graph.group(root).prunable]
+
+
+def plan_counts(graph: ChannelGraph, counts: dict[int, int], criterion: str) -> PrunePlan:
+    """Each group of `counts` (root -> channels to keep) keeps its most important channels."""
     keep = {}
-    for root in graph.roots():
-        group = graph.group(root)
-        count = kept_count(group.size, ratio, round_to)
-        if group.prunable and count < group.size:
-            scores = importance(group, criterion)
+    for root, count in counts.items():
+        if count < graph.group(root).size:
+            scores = importance(graph.group(root), criterion)
             keep[root] = np.sort(np.argsort(-scores, kind="stable")[:count])
     return PrunePlan(graph, keep)
 

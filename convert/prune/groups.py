@@ -147,7 +147,9 @@ class ChannelGraph:
 
 def analyse(model: tf_keras.Model, exclude: Sequence[str] = ()) -> ChannelGraph:
     """The channel groups of `model`. `exclude`: layer names or shell patterns (any depth) whose
-    output groups stay whole; the first producer and the last one (the classifier) always do."""
+    output groups stay whole; the last producer (the classifier) always does. The first
+    producer's output channels are prunable (its input stays RGB): on the demo LRCN its block is
+    most of the frame network's time (benchmarks/results/layer_latency.md)."""
     graph = ChannelGraph()
     walker = _Walker(graph)
     inputs = [Layout((graph.new_group(_width(t.shape), "model input"),)) for t in model.inputs]
@@ -156,10 +158,8 @@ def analyse(model: tf_keras.Model, exclude: Sequence[str] = ()) -> ChannelGraph:
     for layer in graph.producers:
         if any(fnmatch.fnmatchcase(layer.name, pattern) for pattern in exclude):
             graph.group(graph.producer_group[id(layer)]).frozen.append(f"excluded ({layer.name})")
-    for role, layers in {"first layer": graph.producers[:1],
-                         "classifier": graph.producers[-1:]}.items():
-        for producer in layers:
-            graph.group(graph.producer_group[id(producer)]).frozen.append(role)
+    for producer in graph.producers[-1:]:
+        graph.group(graph.producer_group[id(producer)]).frozen.append("classifier")
     return graph
 
 

@@ -1,4 +1,4 @@
-"""report.json, report.md and the confusion-matrix PNGs: what each stage did to size, accuracy
+"""report.json, report.md, the confusion-matrix PNGs and the per-layer latency chart: what each stage did to size, accuracy
 and latency, and the warnings a user must not miss (an accuracy drop, a quantization fallback).
 
 Post-training int8 can collapse a video model's accuracy (docs/design.md, "Tool-chain facts"), so the int8 drop against
@@ -16,6 +16,7 @@ from tabulate import tabulate
 
 from har_convert.settings import WARN_DROP_POINTS
 from har_convert.train.metrics import not_learned, plot_confusion
+from har_convert.verify import layer_latency
 
 INT8_STAGES = ("int8", "streaming_int8")
 METRIC_KEYS = ("accuracy", "f1_macro", "precision_macro", "recall_macro", "top5_accuracy")
@@ -68,6 +69,9 @@ def write_report(directory: Path, report: dict[str, Any], labels: list[str]) -> 
             plot_confusion(entry["confusion"], labels, directory / png,
                            title=f"{report['name']}: {name} (accuracy {entry['accuracy']:.3f})")
             entry["confusion_png"] = png
+    if report.get("layer_latency"):
+        layer_latency.plot(report["layer_latency"], directory / layer_latency.CHART,
+                           f"{report['name']}: int8 latency per layer")
     (directory / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     (directory / "report.md").write_text(markdown(report))
 
@@ -84,6 +88,8 @@ def markdown(report: dict[str, Any]) -> str:
     if rewrites:
         lines += ["## Rewritten for builtin int8 operators", "",
                   *[f"- `{name}`: {summary}" for name, summary in rewrites.items()], ""]
+    if report.get("layer_latency"):
+        lines += layer_latency.markdown(report["layer_latency"])
     if report["warnings"]:
         lines += ["## Warnings", "", *[f"- {warning}" for warning in report["warnings"]], ""]
     return "\n".join(lines)

@@ -9,6 +9,8 @@ post-training int8 of the model QAT started from, for comparison with the QAT `i
 has its parameters and MACs per clip (har_convert.graph.complexity). Accuracy figures
 come from `har_convert.train.metrics`; agreement is top-1 agreement with the float (or int8) model; the
 streaming latency is the steady-state cost per camera frame, one frame run plus one head run.
+`layer_latency`: the int8 model's time per layer, before and after pruning
+(har_convert.verify.layer_latency).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from har_convert.bridge.rebuild import OUTPUT_TOLERANCE
 from har_convert.graph.complexity import complexity
 from har_convert.quantize.tflite import Converted
 from har_convert.train.metrics import classification_report
+from har_convert.verify import layer_latency
 from har_convert.verify.report import (
     WARN_DROP_POINTS,
     accuracy_drops,
@@ -110,6 +113,7 @@ def verify(bundle: Bundle, prepared: Prepared, bridged: Bridged, threads: int | 
                        "skipped": evaluation.skipped if evaluation else 0},
         "optimization": {**optimized.details, "skipped": optimized.skipped},
         "stages": stages, "accuracy_drop_points": drops,
+        "layer_latency": layer_latency.measure(bundle, optimized),
         "warnings": prepared.assumed + warnings_for(stages, drops) + notes,
     }
 

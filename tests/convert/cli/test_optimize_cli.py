@@ -1,7 +1,9 @@
 """`har-convert --prune --qat-epochs` end to end on a tiny LRCN (Keras 3): the report has the
 float / pruned / qat / int8 / ptq_int8 stages with parameters and MACs per clip, the shipped
 models are the pruned ones (the comparison files stay out of the bundle), and the streaming split
-is cut from the pruned QAT model; contradictory options exit 2 before any work."""
+is cut from the pruned QAT model; the report times the int8 model per layer before and after
+pruning; `--target-latency` chooses the channels by that measurement; contradictory options exit
+2 before any work."""
 from __future__ import annotations
 
 import json
@@ -82,6 +84,34 @@ def test_bundle_ships_the_pruned_models_and_a_pruned_streaming_split(optimized):
     assert gates % 4 == 0 and gates < 2 * 2 * 64
 
 
+def test_report_times_each_layer_before_and_after_pruning(optimized):
+    out, report = optimized
+    latency = report["layer_latency"]
+    before = {row["layer"]: row for row in latency["before"]["layers"]}
+    after = {row["layer"]: row for row in latency["after"]["layers"]}
+    assert {"block1_conv", "block1_bn", "lstm", "predictions"} <= set(before) & set(after)
+    assert before["block1_conv"]["ops"] == ["CONV_2D"]
+    assert after["block4_conv"]["ms"] < before["block4_conv"]["ms"]
+    assert latency["after"]["ops_sum_ms"] < latency["before"]["ops_sum_ms"]
+    assert (out / "layer_latency.png").stat().st_size > 0
+    markdown = (out / "report.md").read_text()
+    assert "## Latency per layer" in markdown and "| block1_conv" in markdown
+
+
+def test_target_latency_prunes_where_the_time_goes(model_file, tmp_path):
+    clips = write_ucf_tree(tmp_path / "clips", clips_per_group=2, split_files=False)
+    code, _, stderr = har_convert(model_file, "--data", clips, "--calib-samples", 4,
+                                  "--target-latency", "0.6", "--finetune-epochs", 1,
+                                  "--qat-epochs", 1, "--no-streaming", "--out", tmp_path / "b")
+    assert code == 0, stderr
+    report = json.loads((tmp_path / "b" / "report.json").read_text())
+    prune = report["optimization"]["prune"]
+    assert prune["target_latency"] == 0.6 and "ratio" not in prune
+    assert prune["predicted_latency_ratio"] <= 0.6
+    latency = report["layer_latency"]
+    assert latency["after"]["ops_sum_ms"] < 0.8 * latency["before"]["ops_sum_ms"]
+
+
 def test_without_streaming_the_int8_model_is_still_the_pruned_one(model_file, tmp_path):
     clips = write_ucf_tree(tmp_path / "clips", clips_per_group=2, split_files=False)
     code, _, stderr = har_convert(model_file, "--data", clips, "--calib-samples", 4,
@@ -96,7 +126,9 @@ def test_without_streaming_the_int8_model_is_still_the_pruned_one(model_file, tm
 
 @pytest.mark.parametrize("options, message", [
     (["--no-qat", "--qat-epochs", "2"], "--no-qat and --qat-epochs 2"),
-    (["--sparsity", "5:4"], "--sparsity")])
+    (["--sparsity", "5:4"], "--sparsity"),
+    (["--prune", "0.5", "--target-latency", "0.5"], "exclude each other"),
+    (["--target-latency", "1.5"], "--target-latency: expected a share")])
 def test_contradictory_options_exit_2(model_file, tmp_path, options, message):
     code, _, stderr = har_convert(model_file, *options, "--out", tmp_path / "bundle")
     assert code == 2

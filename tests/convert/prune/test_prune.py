@@ -192,11 +192,14 @@ def test_hand_built_graphs_prune_exactly(build):
 def test_mobilenet_tcn_groups(pruned):
     """Inverted residuals: the projections added together shrink as one group; the TCN's
     residual stream (1x1 projection + second conv of each block) is one group; the first conv
-    and the classifier stay whole; the 1280-d head conv halves and the TCN's input follows."""
+    halves too (its input stays RGB), the classifier stays whole; the 1280-d head conv halves and
+    the TCN's input follows."""
     result = pruned("mnv2-tcn")
     removed = result.removed
     assert removed["Conv_1"] == (1280, 640)
-    assert "Conv1" not in removed
+    assert removed["Conv1"] == (16, 8)
+    frame_net = result.model.get_layer("frame_features").layer
+    assert frame_net.get_layer("Conv1").kernel.shape[2] == 3
     assert {removed[f"block_{i}_project"] for i in (13, 14, 15)} == {(56, 32)}
     assert removed["block_16_project"] == (112, 56)
     stream = {removed[n] for n in ("tcn_project", "tcn_d1_2_conv", "tcn_d8_2_conv")}
@@ -228,11 +231,11 @@ def test_lrcn_flatten_into_lstm(pruned):
 def test_resnet_projection_shortcut_joins_the_stage(pruned):
     """Stage 3 of ResNet-34: the strided 1x1 projection and every block's second conv feed the
     same adds, so they shrink together; stage 2 shares its adds with the stem conv (the first
-    layer), so it stays whole."""
+    layer), so they shrink with it."""
     removed = pruned("resnet34-frame").removed
     stage3 = {removed[f"conv3_block{i}_conv2"] for i in range(1, 5)}
     assert stage3 == {removed["conv3_block1_proj"]} == {(128, 64)}
-    assert "conv2_block1_conv2" not in removed and "conv1" not in removed
+    assert removed["conv2_block1_conv2"] == removed["conv1"] == (64, 32)
     assert removed["conv2_block1_conv1"] == (64, 32)
 
 
@@ -261,7 +264,7 @@ def _gid(model, name):
 def test_exclude_patterns_and_rounding():
     tf_keras.utils.set_random_seed(0)
     model = flat_dense()
-    assert set(prune_channels(model, 0.5).removed) == {"conv2", "hidden"}
+    assert set(prune_channels(model, 0.5).removed) == {"conv1", "conv2", "hidden"}
     assert set(prune_channels(model, 0.5, exclude=["conv*"]).removed) == {"hidden"}
     assert prune_channels(model, 0.3, round_to=4).removed["hidden"] == (16, 12)
     assert [kept_count(n, 0.5, 8) for n in (1280, 24, 8, 5)] == [640, 16, 8, 5]
@@ -284,7 +287,7 @@ def test_opaque_layers_freeze_their_channels():
     x = layers.Dense(16, name="b")(x)
     x = layers.Dense(16, name="c")(layers.Flatten()(x))
     model = tf_keras.Model(image, layers.Dense(2, name="out")(x))
-    assert set(prune_channels(model, 0.5, exclude=[]).removed) == {"b", "c"}
+    assert set(prune_channels(model, 0.5, exclude=[]).removed) == {"first", "b", "c"}
 
 
 def test_macs_match_published_counts():
