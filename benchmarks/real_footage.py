@@ -5,8 +5,8 @@
 
 Each video (`har_device.testing.footage`: which package, version and sha256) goes through the agent
 as a file source — frames at the bundle's rate, pose stage, head, events — and the results say per
-video how many fall alarms it raised and what the stage and the head saw: frames with a person,
-the head's top labels while one was in view, the highest score `fall` reached as top label.
+video how many fall alarms it raised and what the stage and the head saw: frames with a person in
+range (`min_person_height`), the head's top labels while one was in view, the highest score `fall` reached as top label.
 Writes `benchmarks/results/real_footage.{json,md}`; runs without TensorFlow.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ def markdown(bundle: str, rows: list[tuple[Footage, Watched]]) -> str:
              "", f"Bundle `{bundle}` through the whole real pipeline (file source, pose stage, "
              "head, events). Produced by `./run footage` then "
              f"`.venv-device/bin/python benchmarks/real_footage.py run --bundle {bundle}`.", "",
-             "| video (package) | shows | frames | with a person | decisions | fall alarms | "
+             "| video (package) | shows | frames | with a person in range | decisions | fall alarms | "
              "other events | head's top labels (frames) | peak fall score | pose p50 ms |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for video, seen in rows:

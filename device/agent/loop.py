@@ -46,7 +46,8 @@ class RunSummary:
 def open_model(config: AgentConfig) -> DeviceModel:
     assert config.bundle is not None
     return load_device_model(ModelRequest(config.bundle, config.mode, config.stride, config.threads,
-                                   config.labels, config.frames, config.sample_fps))
+                                   config.labels, config.frames, config.sample_fps,
+                                   config.min_person_height))
 
 
 def file_sinks(config: AgentConfig) -> list[EventSink]:

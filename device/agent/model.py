@@ -28,6 +28,7 @@ from har_device.core.bundle import (
 )
 from har_device.core.errors import BadInput
 from har_device.core.litert import TFLiteModel
+from har_device.core.pose_models import MIN_PERSON_HEIGHT
 from har_device.core.preprocess import InputMapper
 from har_device.pose.tracker import PoseStage
 
@@ -56,6 +57,7 @@ class ModelRequest:
     labels: str | None = None
     frames: int | None = None
     sample_fps: float | None = None
+    min_person_height: float = MIN_PERSON_HEIGHT
 
 
 def load_device_model(request: ModelRequest) -> DeviceModel:
@@ -95,7 +97,7 @@ def _pose_bundle(request: ModelRequest, meta: BundleMetadata) -> DeviceModel:
     name, head_file = meta.file_for("clip")  # type: ignore[misc]
     runner = PoseRunner(PoseStage.load(request.path, request.threads),
                         TFLiteModel(request.path / name, request.threads), meta.frames, fps,
-                        request.stride)
+                        request.stride, request.min_person_height)
     return DeviceModel(
         name=meta.name, labels=meta.labels, mode="pose", frames=meta.frames, sample_fps=fps,
         runner=runner, mapper=_unchanged, model_sha256=head_file.sha256,

@@ -54,6 +54,9 @@ def _stop_on_signals() -> threading.Event:
 @click.option("--labels", help="bare .tflite only: label file or comma-separated list")
 @click.option("--frames", type=int, help="bare .tflite only: frames per window T")
 @click.option("--sample-fps", type=float, help="override the bundle's sampling rate")
+@click.option("--min-person-height", type=float,
+              help="pose bundles: judge only a person at least this fraction of the frame's "
+                   "shorter side tall (default 0.2)")
 @click.option("--loop/--no-loop", default=None, help="replay a file or synthetic scene forever")
 @click.option("--stall-timeout", "stall_timeout_s", type=float,
               help="seconds without a frame before a live source is reopened (default 5)")

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from har_device.config.mqtt import MqttSettings
 from har_device.core.bundle import EventDefaults
 from har_device.core.errors import BadInput
+from har_device.core.pose_models import MIN_PERSON_HEIGHT
 from har_device.core.strict import Strict
 
 
@@ -57,6 +58,9 @@ class AgentConfig(Strict):
     labels: str | None = Field(None, description="for a bare .tflite: file or comma list")
     frames: int | None = Field(None, ge=1, description="for a bare .tflite: T")
     sample_fps: float | None = Field(None, gt=0, description="override the bundle's rate")
+    min_person_height: float = Field(MIN_PERSON_HEIGHT, ge=0, le=1, description=(
+        "pose bundles: a person smaller than this fraction of the frame's shorter side is not "
+        "judged (BlazePose's range: within about 4 m)"))
     loop: bool = Field(False, description="replay a file or synthetic scene forever")
     stall_timeout_s: float = Field(5.0, gt=0, description="seconds without a frame before a "
                                                           "live source is reopened")

