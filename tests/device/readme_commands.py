@@ -20,6 +20,10 @@ NEEDS = {
     "journalctl ": "systemd as PID 1",
     "git clone ": "the reader's copy of the repository",
     "./run ": "the set-up commands themselves: CI runs ./run test, the demo is ./run demo",
+    "UCF101": "the UCF101 dataset, downloaded by hand (6.5 GB)",
+    "ucfTrainTestlist/": "the UCF101 dataset, downloaded by hand (6.5 GB)",
+    "UCF-101/": "the UCF101 dataset, downloaded by hand (6.5 GB)",
+    "ucf101_bundle/": "a model trained on UCF101",
 }
 HOST = ("har-synth dataset ", "har-synth skeletons ", "har-train ", "har-convert ")
 KEYPOINT_DATA = "skeletons/"  # the folder of "Bring your own keypoint data"
@@ -37,7 +41,9 @@ def readme_commands() -> list[str]:
             continue
         pending += line.rstrip("\\").strip() + " "
         if not line.endswith("\\"):
-            commands.append(shlex.join(shlex.split(pending, comments=True)))
+            words = shlex.split(pending, comments=True)
+            if words:
+                commands.append(shlex.join(words))
             pending = ""
     return commands
 
