@@ -8,7 +8,9 @@ lying still may look less like falling — but when another action is seen: its 
 `exit` and another label has led for `min_duration_s`. Another label need not reach its own `enter`
 threshold for that: a person getting up and walking off is often scored as an unsure mix of
 standing actions, and a fall left latched forever would swallow the next one. After
-`escalate_after_s` down, one `update` is sent. Every message of one event carries the same
+`escalate_after_s` down, one `update` is sent. A label set to `confirm_down` (a fall, in mode `pose`)
+starts only at a decision where the pose stage sees the person down on the floor; its score may have
+been above `enter` for a while by then. Every message of one event carries the same
 `event_id`, derived from what started it, so subscribers can drop duplicates.
 """
 from __future__ import annotations
@@ -81,7 +83,9 @@ class EventEngine:
     def open_labels(self) -> list[str]:
         return [label for label, state in self._states.items() if state.open is not None]
 
-    def update(self, probabilities: np.ndarray, frame: Frame) -> list[dict[str, Any]]:
+    def update(self, probabilities: np.ndarray, frame: Frame,
+               down: bool | None = None) -> list[dict[str, Any]]:
+        """`down`: whether the pose stage sees the person down (None: no pose stage)."""
         for label, score in zip(self.labels, probabilities.tolist()):
             self._states[label].recent.append(score)
         smoothed = {label: state.smoothed() for label, state in self._states.items()}
@@ -90,7 +94,7 @@ class EventEngine:
         messages: list[dict[str, Any]] = []
         for label, state in self._states.items():
             if state.settings.alert:
-                messages.extend(self._step(label, state, smoothed, frame))
+                messages.extend(self._step(label, state, smoothed, frame, down))
         return messages
 
     def close(self, frame: Frame | None, reason: str) -> list[dict[str, Any]]:
@@ -100,10 +104,10 @@ class EventEngine:
         return [self._end(label, state, frame, reason) for label, state in self._states.items()
                 if state.open is not None]
 
-    def _step(self, label: str, state: _LabelState, smoothed: dict[str, float],
-              frame: Frame) -> list[dict[str, Any]]:
+    def _step(self, label: str, state: _LabelState, smoothed: dict[str, float], frame: Frame,
+              down: bool | None) -> list[dict[str, Any]]:
         if state.open is None:
-            return self._maybe_start(label, state, smoothed[label], frame)
+            return self._maybe_start(label, state, smoothed[label], frame, down)
         state.open.peak = max(state.open.peak, smoothed[label])
         if self._should_end(label, state, smoothed, frame):
             reason = "another action seen" if state.settings.latch else "score below exit threshold"
@@ -116,15 +120,16 @@ class EventEngine:
                                   reason=f"still active after {escalate:g} s")]
         return []
 
-    def _maybe_start(self, label: str, state: _LabelState, score: float,
-                     frame: Frame) -> list[dict[str, Any]]:
+    def _maybe_start(self, label: str, state: _LabelState, score: float, frame: Frame,
+                     down: bool | None) -> list[dict[str, Any]]:
         settings = state.settings
         warming_up = len(state.recent) < settings.smoothing
         if warming_up or score < settings.enter or frame.stream_s < state.quiet_until_s:
             state.above_since = None
             return []
         state.above_since = state.above_since or frame
-        if frame.stream_s - state.above_since.stream_s < settings.min_duration_s:
+        if frame.stream_s - state.above_since.stream_s < settings.min_duration_s or (
+                settings.confirm_down and down is False):
             return []
         identity = f"{self.device_id}/{self.model_sha256}/{label}/{frame.captured_wall:.6f}/{frame.index}"
         state.open = _Open(uuid.uuid5(_EVENT_NAMESPACE, identity).hex, frame, score)

@@ -155,7 +155,7 @@ class Agent:
         inferred = time.perf_counter()
         if scores.probabilities is not None:
             self.summary.decisions += 1
-            self._publish(self.engine.update(scores.probabilities, frame))
+            self._publish(self.engine.update(scores.probabilities, frame, scores.down))
         finished = time.perf_counter()
         pose = scores.pose
         self.person = None if pose is None else pose.person

@@ -4,8 +4,9 @@ The pose stage (BlazePose in LiteRT, tracked) turns the frame into 33 landmarks;
 last T of them at the bundle's sample rate (the loop has already subsampled the camera to it), a
 frame without a person as NaN. When a decision is due and a person is in view, the window is
 normalised exactly as the head was trained (`har_device.core.keypoints.normalise`) and the int8
-head runs. No person in view: no head run, and `Scores.person` says so — except for GRACE_S after
-the stage lost the person: the stage loses people most often as they fall (a body on the floor is
+head runs; the window also says whether the person is down (`har_device.pose.posture`), which a
+fall needs to start. No person in view: no head run, and `Scores.person` says so — except for
+GRACE_S after the stage lost the person: the stage loses people most often as they fall (a body on the floor is
 what BlazePose knows least), and the window still holds the topple, so the head keeps judging it
 (the missing frames are held at the last seen pose with visibility 0, as in training). A person
 smaller than `min_person_height` of the frame is out of BlazePose's range and counts as no person
@@ -22,6 +23,7 @@ from har_device.agent.runners import Cadence, Scores, timed
 from har_device.core.keypoints import NO_PERSON, normalise
 from har_device.core.litert import TensorInfo, TFLiteModel
 from har_device.core.pose_models import MIN_PERSON_HEIGHT
+from har_device.pose.posture import is_down
 from har_device.pose.tracker import PoseResult, PoseStage
 
 GRACE_S = 0.5
@@ -54,11 +56,12 @@ class PoseRunner:
         self._missing = 0 if pose.person else self._missing + 1
         if not (self._cadence.due(len(self._points)) and self._missing <= self._grace):
             return Scores(None, 0.0, pose)
-        features = normalise(np.stack(self._points), self.fps)[np.newaxis]
+        window = np.stack(self._points)
+        features = normalise(window, self.fps)[np.newaxis]
         tensor = (self.head.input.quantize(features) if self.head.input.quantized
                   else features.astype(self.head.input.dtype))
         output, elapsed = timed(self.head, tensor)
-        return Scores(self.head.output.dequantize(output)[0], elapsed, pose)
+        return Scores(self.head.output.dequantize(output)[0], elapsed, pose, is_down(window))
 
     def _in_range(self, pose: PoseResult, frame_side: int) -> PoseResult:
         """The stage's answer, without its person when they are too small to be judged."""

@@ -29,11 +29,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Scores:
-    """`pose`: the pose stage's result for this frame, in mode `pose` only."""
+    """`pose`: the pose stage's result for this frame, and `down` whether the window's last person
+    is down on the floor at a decision (`har_device.pose.posture`), in mode `pose` only."""
 
     probabilities: np.ndarray | None
     inference_ms: float
     pose: PoseResult | None = None
+    down: bool | None = None
 
 
 class Runner(Protocol):

@@ -34,6 +34,8 @@ class EventOverride(Strict):
     latch: bool | None = Field(None, description="end only when another action is seen")
     escalate_after_s: float | None = Field(None, gt=0.0, description="one `update` after this "
                                                                      "long")
+    confirm_down: bool | None = Field(None, description="start only once the pose stage sees the "
+                                                        "person down (mode pose)")
 
     def apply(self, base: EventDefaults) -> EventDefaults:
         changes = self.model_dump(exclude_none=True)

@@ -99,6 +99,9 @@ class EventDefaults(Strict):
     latch: the event ends only when another action is seen (its own score below `exit` while
     another label leads for `min_duration_s`), not when its own score merely dips.
     escalate_after_s: send one `update` when a latched event has lasted this long.
+    confirm_down: start only once the pose stage sees the person down on the floor
+    (`har_device.pose.posture`); without a pose stage (pixel modes) there is nothing to confirm with
+    and the setting has no effect.
     """
 
     alert: bool = False
@@ -109,6 +112,7 @@ class EventDefaults(Strict):
     cooldown_s: float = Field(5.0, ge=0.0)
     latch: bool = False
     escalate_after_s: float | None = Field(None, gt=0.0)
+    confirm_down: bool = False
 
     @model_validator(mode="after")
     def _hysteresis(self) -> "EventDefaults":
@@ -131,9 +135,11 @@ def default_event_settings(labels: list[str]) -> dict[str, EventDefaults]:
     and escalates with an `update` after 30 s on the floor. Its cooldown is short (2 s): a latched
     event ends only once the person is seen up, so the cooldown only bridges a flicker at that
     moment, and a long one silences the next real fall (measured on 30 scripted scenes with the demo
-    model: 5 s of cooldown after a false alarm while sitting cost 3 of 60 falls).
+    model: 5 s of cooldown after a false alarm while sitting cost 3 of 60 falls). It starts only
+    once a pose model sees the person down: a fall ends on the floor.
     """
-    return {label: EventDefaults(alert=True, latch=True, escalate_after_s=30.0, cooldown_s=2.0)
+    return {label: EventDefaults(alert=True, latch=True, escalate_after_s=30.0, cooldown_s=2.0,
+                                 confirm_down=True)
             if label in ALERT_LABELS else EventDefaults() for label in labels}
 
 

@@ -102,6 +102,19 @@ def test_a_new_fall_soon_after_the_person_got_up_is_alerted_again() -> None:
     assert [m["type"] for m in messages] == ["start", "end", "start"]
 
 
+def test_a_fall_to_be_confirmed_waits_until_the_person_is_seen_down() -> None:
+    engine = engine_with(latch=True, confirm_down=True)
+    upright = [m for index in range(8) for m in engine.update(scores("fall"), frame(index), False)]
+    assert upright == []
+    messages = engine.update(scores("fall"), frame(8), True)
+    assert [m["type"] for m in messages] == ["start"] and messages[0]["start_frame"] == 8
+
+
+def test_without_a_pose_stage_there_is_nothing_to_confirm_a_fall_with() -> None:
+    messages = run(engine_with(latch=True, confirm_down=True), [("fall", 4)])
+    assert [m["type"] for m in messages] == ["start"]
+
+
 def test_escalation_sends_one_update_while_down() -> None:
     engine = engine_with(latch=True, escalate_after_s=1.0)
     messages = run(engine, [("fall", 30)])
