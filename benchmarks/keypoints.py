@@ -40,6 +40,7 @@ from provenance import ROOT, provenance, provenance_line
 from run_all import DEVICE
 
 HEADS = ("kp-tcn", "kp-gru")
+RECIPE_HEAD = KEYPOINT_TRAIN_OPTIONS[KEYPOINT_TRAIN_OPTIONS.index("--arch") + 1]
 SKELETONS = [*KEYPOINT_SKELETON_OPTIONS, "--seed", str(DEMO_SEED)]
 # Seed 7's renders were used to tune the skeleton generator's noise (hip and face placement,
 # hand and foot jitter); the check must use renders it never saw.
@@ -148,7 +149,8 @@ def pose_check(bundle: Path, extracted: Path) -> dict[str, Any]:
 
 def person_share(extracted: Path) -> float:
     """Share of all extracted frames in which the stage found a person."""
-    found = [~np.isnan(load_sequence(path)[0][:, 0, 0]) for path in sorted(extracted.glob("*/*.npz"))]
+    found = [~np.isnan(load_sequence(path)[0][:, 0, 0])
+             for path in sorted(extracted.glob("*/*.npz"))]
     return float(np.mean(np.concatenate(found)))
 
 
@@ -176,10 +178,14 @@ def markdown(result: dict[str, Any]) -> str:
     train_command = " ".join(with_arch(KEYPOINT_TRAIN_OPTIONS, "ARCH"))
     lines = ["# Keypoint heads by the demo's keypoint recipe", "",
              provenance_line(result["provenance"]), "",
-             f"Produced by `{result['command']}` ({result['run_s']:.0f} s); the recipe is "
-             "`KEYPOINT_*` in `convert/recipes.py`, the commands:", "",
+             f"Produced by `{result['command']}` ({result['run_s']:.0f} s). The recipe is "
+             "`KEYPOINT_*` in `convert/recipes.py` (its head is "
+             f"{RECIPE_HEAD}; "
+             "the other one trains with the same options); the commands, ARCH for each head:",
+             "",
              "```",
-             f"har-synth skeletons skeletons/ {' '.join(SKELETONS)}        # {seconds['skeletons']:.0f} s",
+             f"har-synth skeletons skeletons/ {' '.join(SKELETONS)}    "
+             f"# {seconds['skeletons']:.0f} s",
              f"har-train --data skeletons/ {train_command} --seed {DEMO_SEED} --out ARCH.keras",
              *(" ".join(["har-convert", "ARCH.keras", "--data", "skeletons/", *options,
                          "--out", f"ARCH_{name}"]) for name, options in CONVERSIONS.items()),

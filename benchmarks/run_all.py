@@ -3,10 +3,10 @@
     .venv/bin/python benchmarks/run_all.py [--only suite,prune_qat] [--work benchmarks/work]
 
 The parts run one after the other, each with its own command (the host ones in .venv, the
-device ones in .venv-device, which has no TensorFlow; benchmarks/keypoints.py, a host part, times
-its heads in .venv-device through benchmarks/keypoint_latency.py), and share one work folder: the demo data,
-the demo LRCN and its bundles are built once (benchmarks/suite.py) and the device parts measure
-the demo recipe's bundle from there rather than the committed fixture. After each part, every
+device ones in .venv-device, which has no TensorFlow; benchmarks/keypoints.py, a host part, runs
+its pose stage and timings there too), and share one work folder: the demo data, the demo LRCN
+and its bundles are built once (benchmarks/suite.py) and the device parts measure the demo
+recipe's bundle from there rather than the committed fixture. After each part, every
 results file it wrote that does not yet say so is stamped with the commit, the machine and the
 model it measured (benchmarks/provenance.py). `benchmarks/results/run_all.md` lists what ran,
 how long each part took and what failed.
