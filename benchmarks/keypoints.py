@@ -98,7 +98,7 @@ def build(work: Path) -> dict[str, Any]:
                               work / "renders.log")
     seconds["extract"] = step([DEVICE.parent / "har-pose", "extract", renders, extracted],
                               work / "extract.log")
-    return {"skeletons": skeletons, "extracted": extracted, "seconds": seconds}
+    return {"extracted": extracted, "seconds": seconds}
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -108,8 +108,8 @@ def read_json(path: Path) -> dict[str, Any]:
 def head_figures(work: Path, arch: str, seconds: dict[str, float]) -> dict[str, Any]:
     """One head's row, from har-train's and har-convert's own reports."""
     training = read_json(work / arch / "model.train.json")
-    stages = {name: read_json(work / arch / name / "report.json")["stages"] for name in CONVERSIONS}
-    pruned, unpruned = stages["pruned"], stages["unpruned"]
+    reports = {name: read_json(work / arch / name / "report.json") for name in CONVERSIONS}
+    pruned, unpruned = reports["pruned"]["stages"], reports["unpruned"]["stages"]
     return {"arch": arch, "params": pruned["float"]["params"],
             "params_pruned": pruned["pruned"]["params"],
             "train_s": round(training["seconds"]), "epochs": training["epochs_run"],
@@ -120,6 +120,8 @@ def head_figures(work: Path, arch: str, seconds: dict[str, float]) -> dict[str, 
                                               - pruned["float"]["accuracy"]),
             "int8_bytes": pruned["int8"]["size_bytes"],
             "convert_s": round(seconds[f"{arch} pruned"]),
+            "removed": reports["pruned"]["optimization"]["prune"]["removed"],
+            "warnings": reports["pruned"]["warnings"],
             "unpruned": {"float": unpruned["float"]["accuracy"],
                          "qat_int8": unpruned["int8"]["accuracy"],
                          "ptq_int8": unpruned["ptq_int8"]["accuracy"],
@@ -154,13 +156,17 @@ def person_share(extracted: Path) -> float:
     return float(np.mean(np.concatenate(found)))
 
 
-def device_latency(bundles: list[Path], window: Path, runs: int) -> dict[str, Any]:
+def device_latency(bundles: dict[str, Path], window: Path, runs: int) -> dict[str, Any]:
+    """keypoint_latency.py's figures, from .venv-device, each head under its name here."""
     command = [DEVICE, HERE / "keypoint_latency.py", "--window", window, "--runs", str(runs),
-               *bundles]
+               *bundles.values()]
     done = subprocess.run([str(part) for part in command], capture_output=True, text=True)
     if done.returncode != 0:
         raise click.ClickException(f"keypoint_latency.py failed: {done.stderr.strip()}")
-    return json.loads(done.stdout)
+    figures = json.loads(done.stdout)
+    by_path = figures.pop("heads_p50_ms")
+    return {**figures, "heads_p50_ms": {name: by_path[str(bundle)]
+                                        for name, bundle in bundles.items()}}
 
 
 def shown(path: Path) -> str:
@@ -178,7 +184,8 @@ def markdown(result: dict[str, Any]) -> str:
     train_command = " ".join(with_arch(KEYPOINT_TRAIN_OPTIONS, "ARCH"))
     lines = ["# Keypoint heads by the demo's keypoint recipe", "",
              provenance_line(result["provenance"]), "",
-             f"Produced by `{result['command']}` ({result['run_s']:.0f} s). The recipe is "
+             f"Produced by `{result['command']}` in {result['run_s']:.0f} s (steps an earlier "
+             "run had finished are reused and not counted). The recipe is "
              "`KEYPOINT_*` in `convert/recipes.py` (its head is "
              f"{RECIPE_HEAD}; "
              "the other one trains with the same options); the commands, ARCH for each head:",
@@ -201,24 +208,33 @@ def markdown(result: dict[str, Any]) -> str:
                        for h in heads],
                       headers=["head", "params (pruned)", "training", "keras / float",
                                "pruned float", "QAT int8", "PTQ int8", "int8 - float",
-                               "int8 size", "conversion"], tablefmt="github"), "",
+                               "int8 size", "conversion (pruned)"], tablefmt="github"), "",
              "Without pruning: " + "; ".join(
                  f"{h['arch']} float {percent(h['unpruned']['float'])}, QAT int8 "
                  f"{percent(h['unpruned']['qat_int8'])}, PTQ int8 "
                  f"{percent(h['unpruned']['ptq_int8'])} ({h['unpruned']['convert_s']} s)"
+                 for h in heads) + ".", "",
+             f"Channels removed by `{' '.join(CONVERSIONS['pruned'])}`: " + "; ".join(
+                 f"{h['arch']} " + ", ".join(f"{layer} {before}→{after}"
+                                             for layer, (before, after) in h["removed"].items())
                  for h in heads) + ".", ""]
+    warned = [f"- {h['arch']}: {warning}" for h in heads for warning in h["warnings"]]
+    if warned:
+        lines += [f"har-convert's warnings (`{' '.join(CONVERSIONS['pruned'])}`):", "", *warned,
+                  ""]
     latency = result["latency"]
     lines += [f"## Latency per inference (int8, .venv-device, "
               f"`har_device.bench.model.measure`, {latency['runs']} runs, p50)", "",
               tabulate([[name, *(f"{ms:.4f} ms" for ms in by_threads.values())]
-                        for name, by_threads in result["latency_rows"].items()]
+                        for name, by_threads in latency["heads_p50_ms"].items()]
                        + [[f"`har_device.core.keypoints.normalise` "
                            f"({'×'.join(map(str, latency['window_shape']))} window, NumPy)",
                            f"{latency['normalise_p50_ms']:.4f} ms", "-"]],
                        headers=["", "1 thread", "2 threads"], tablefmt="github"), ""]
     check = result["pose_check"]
     lines += ["## Against the pose stage's own output (a check of the synthetic noise model)", "",
-              f"`har-synth dataset renders/ {' '.join(RENDERS)}` ({seconds['renders']:.0f} s), "
+              f"`har-synth dataset renders/ {' '.join(RENDERS)}` ({seconds['renders']:.0f} s; "
+              f"seed {RENDER_SEED}: the generator's noise was never tuned on it), "
               f"then `har-pose extract renders/ extracted/` in .venv-device "
               f"({seconds['extract']:.0f} s; a person found in {percent(check['person_share'])} "
               "of the frames); every int8 head on every extracted sequence, labels mapped by "
@@ -245,7 +261,7 @@ def main(work: Path, runs: int) -> None:
     bundles = {f"{arch} {name}": folder / arch / name for arch in HEADS for name in CONVERSIONS}
     checks = {name: pose_check(bundle, built["extracted"]) for name, bundle in bundles.items()}
     window = sorted((built["extracted"] / FALL).glob("*.npz"))[0]
-    latency = device_latency(list(bundles.values()), window, runs)
+    latency = device_latency(bundles, window, runs)
     result = {"provenance": provenance("kp-tcn and kp-gru by the demo's keypoint recipe "
                                        "(convert.recipes) on its synthetic skeletons"),
               "command": f".venv/bin/python benchmarks/keypoints.py --work {shown(work)} "
@@ -255,14 +271,12 @@ def main(work: Path, runs: int) -> None:
                                 ["evaluation"]["clips"],
               "heads": [head_figures(folder, arch, built["seconds"]) for arch in HEADS],
               "latency": latency,
-              "latency_rows": {name: latency["heads_p50_ms"][str(bundle)]
-                               for name, bundle in bundles.items()},
               "pose_check": {"person_share": person_share(built["extracted"]),
                              "sequences": next(iter(checks.values()))["sequences"],
                              "heads": checks}}
     result["run_s"] = time.monotonic() - started
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "keypoints.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    (RESULTS / "keypoints.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / "keypoints.md").write_text(markdown(result))
     click.echo(markdown(result))
 
