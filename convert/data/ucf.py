@@ -13,13 +13,13 @@ all classes, so group g05 of every class goes the same way when classes share gr
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 import numpy as np
 
+from har_device.core.clip_names import parse_ucf_name
 from har_device.core.errors import BadInput
 
 VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v",
@@ -27,13 +27,6 @@ VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".m
 SEQUENCE_SUFFIXES = frozenset({".npz"})  # keypoint sequences (har_device.core.keypoints)
 CLASS_INDEX = "classInd.txt"
 DEFAULT_TEST_FRACTION = 0.25
-_UCF_NAME = re.compile(r"^v_(?P<action>.+)_g(?P<group>\d+)_c(?P<clip>\d+)$")
-
-
-class UcfName(NamedTuple):
-    action: str
-    group: int
-    clip: int
 
 
 @dataclass(frozen=True)
@@ -72,14 +65,6 @@ class ClipIndex:
 
 def folder_kind(refs: Sequence[ClipRef]) -> str:
     return "keypoints" if refs and _is_sequence(refs[0].path) else "video"
-
-
-def parse_ucf_name(filename: str) -> UcfName | None:
-    """`v_ApplyEyeMakeup_g08_c01.avi` -> UcfName("ApplyEyeMakeup", 8, 1); other names -> None."""
-    match = _UCF_NAME.match(Path(filename).stem)
-    if match is None:
-        return None
-    return UcfName(match["action"], int(match["group"]), int(match["clip"]))
 
 
 def index_folder(root: Path | str, split: int = 1, seed: int = 0,

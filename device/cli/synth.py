@@ -79,16 +79,22 @@ def dataset(directory: Path, clips_per_class: int, frames: int, fps: float, size
               help="Share of standing-action sequences that open with the end of another action.")
 @click.option("--split/--no-split", default=True, show_default=True,
               help="Write trainlist01/testlist01 (a calibration set wants every sequence).")
+@click.option("--add", "add", multiple=True, type=click.Path(path_type=Path, exists=True,
+                                                              file_okay=False),
+              help="A folder of sequences the pose stage reported (har-pose extract) to add, "
+                   "split by their groups like the synthetic ones (repeatable).")
 @click.option("--force", is_flag=True, help="Replace DIRECTORY if it is not empty.")
 def skeletons(directory: Path, clips_per_class: int, frames: int, fps: float, seed: int,
-              classes: str, groups: int | None, context: float, split: bool, force: bool) -> None:
+              classes: str, groups: int | None, context: float, split: bool, add: tuple[Path, ...],
+              force: bool) -> None:
     """Keypoint sequences (BlazePose's 33 points, as the pose stage reports them) of the actions
     plus lying and getting_up, seen by random cameras: DIRECTORY/<class>/v_<class>_gGG_cCC.npz
-    with classInd/trainlist01/testlist01, the clips' layout and group split."""
+    with classInd/trainlist01/testlist01, the clips' layout and group split; with --add, the
+    stage's own readings of real or rendered video beside them."""
     names = tuple(name.strip().lower() for name in classes.split(",") if name.strip())
     spec = make_spec(names, clips_per_class, frames, fps, None, seed, groups, context,
                      known=SKELETON_LABELS)
-    count = write_skeletons(directory, spec, force=force, split=split)
+    count = write_skeletons(directory, spec, force=force, split=split, add=add)
     held_out = f"groups 1-{spec.test_groups} in testlist01.txt" if split else "no split files"
     click.echo(f"{directory}: {count} sequences, {len(spec.classes)} classes, {spec.groups} groups "
                f"({held_out})")

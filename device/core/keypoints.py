@@ -31,6 +31,7 @@ import numpy as np
 from har_device.core.errors import BadInput
 
 FORMAT = "har-edge-keypoints/1"
+SEQUENCE_SUFFIX = ".npz"
 NAMES = ("nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
          "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
          "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",

@@ -18,7 +18,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 from tqdm import tqdm
@@ -99,12 +99,16 @@ def clip_slots(spec: DatasetSpec) -> list[tuple[str, int, int]]:
             for label in spec.classes for i in range(spec.clips_per_class)]
 
 
-def split_lists(spec: DatasetSpec, suffix: str = ".mp4") -> dict[str, str]:
-    """The text of classInd.txt, trainlist01.txt and testlist01.txt (files ending in `suffix`)."""
+def split_lists(spec: DatasetSpec, suffix: str = ".mp4",
+                added: Sequence[tuple[str, int, str]] = ()) -> dict[str, str]:
+    """The text of classInd.txt, trainlist01.txt and testlist01.txt (files ending in `suffix`);
+    `added`: more files (class, group, file name), split by the same rule."""
     index = {label: i for i, label in enumerate(spec.classes, start=1)}
     train, test = [], []
-    for label, group, clip in clip_slots(spec):
-        name = f"{label}/{clip_name(label, group, clip, suffix)}"
+    entries = [(label, group, clip_name(label, group, clip, suffix))
+               for label, group, clip in clip_slots(spec)]
+    for label, group, file_name in [*entries, *added]:
+        name = f"{label}/{file_name}"
         if group <= spec.test_groups:
             test.append(name)
         else:

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from tqdm import tqdm
 
 from har_device.core.atomic import atomic_dir
-from har_device.core.keypoints import INDEX, KEYPOINTS, MIRROR, save_sequence
+from har_device.core.keypoints import INDEX, KEYPOINTS, MIRROR, SEQUENCE_SUFFIX, save_sequence
 from har_device.synth.actions import LABELS, LYING, lying_pose
+from har_device.synth.added import copy_added, plan_added
 from har_device.synth.body import PART_INDEX, Body, standing_height
 from har_device.synth.dataset import (
     LEAD_INS,
@@ -36,7 +38,6 @@ from har_device.synth.look import Look
 from har_device.synth.script import Segment, plan_motion
 
 SKELETON_LABELS = LABELS + ("lying", "getting_up")
-SUFFIX = ".npz"
 IMAGE_SIZES = ((480, 640), (720, 1280), (640, 480))  # (height, width)
 PARTLY_OUT = 0.15
 HAND = 0.1  # hand length, standing heights
@@ -412,20 +413,25 @@ def plan_skeleton_slot(spec: DatasetSpec, label: str, group: int,
 
 
 def write_skeletons(root: Path, spec: DatasetSpec, force: bool = False, progress: bool = True,
-                    split: bool = True) -> int:
+                    split: bool = True, add: Sequence[Path] = ()) -> int:
     """Every sequence (`.npz`, har_device.core.keypoints' format) and the split files into `root`,
-    atomically, in the clips' layout and group split; returns the number of sequences."""
+    atomically, in the clips' layout and group split, with the sequences of the `add` folders
+    (har_device.synth.added); returns the number of sequences."""
     root = Path(root)
     check_output(root, force)
     slots = clip_slots(spec)
+    added = plan_added(add, spec)
     with atomic_dir(root) as tmp:
         for label, group, clip in tqdm(slots, desc="writing skeletons", unit="sequence",
                                        disable=not progress):
             keypoints, size = plan_skeleton_slot(spec, label, group, clip)
             (tmp / label).mkdir(exist_ok=True)
-            save_sequence(tmp / label / clip_name(label, group, clip, SUFFIX), keypoints, size,
-                          spec.fps)
-        for name, text in split_lists(spec, SUFFIX).items():
+            name = clip_name(label, group, clip, SEQUENCE_SUFFIX)
+            save_sequence(tmp / label / name, keypoints, size, spec.fps)
+        copy_added(added, tmp)
+        lists = split_lists(spec, SEQUENCE_SUFFIX,
+                            [(item.label, item.group, item.name) for item in added])
+        for name, text in lists.items():
             if split or name == "classInd.txt":
                 (tmp / name).write_text(text)
-    return len(slots)
+    return len(slots) + len(added)

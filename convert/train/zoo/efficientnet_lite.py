@@ -26,6 +26,11 @@ LITE0_BLOCKS = (
 )
 STEM_FILTERS = 32
 HEAD_FILTERS = 1280
+# keras.applications.EfficientNet's: a depthwise kernel's fan-out is its k*k taps, so its weights
+# start at std sqrt(2 / k^2) whatever the channel count. A config, not an instance, so that every
+# layer gets its own seed (an unseeded instance draws its seed once and repeats its values).
+KERNEL_INITIALIZER = {"class_name": "VarianceScaling", "config": {
+    "scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"}}
 
 
 def efficientnet_lite0_backbone(size: int) -> keras.Model:
@@ -49,7 +54,7 @@ def efficientnet_lite0_backbone(size: int) -> keras.Model:
 def _conv_bn_relu6(x: keras.KerasTensor, filters: int, kernel: int, stride: int,
                    name: str) -> keras.KerasTensor:
     x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
-                      name=f"{name}_conv")(x)
+                      kernel_initializer=KERNEL_INITIALIZER, name=f"{name}_conv")(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.ReLU(6.0, name=f"{name}_relu6")(x)
 
@@ -61,10 +66,11 @@ def _mbconv(x: keras.KerasTensor, expansion: int, kernel: int, stride: int, filt
     if expansion != 1:
         x = _conv_bn_relu6(x, inputs.shape[-1] * expansion, 1, 1, f"{name}_expand")
     x = layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False,
-                               name=f"{name}_dwconv")(x)
+                               depthwise_initializer=KERNEL_INITIALIZER, name=f"{name}_dwconv")(x)
     x = layers.BatchNormalization(name=f"{name}_dw_bn")(x)
     x = layers.ReLU(6.0, name=f"{name}_dw_relu6")(x)
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_project_conv")(x)
+    x = layers.Conv2D(filters, 1, use_bias=False, kernel_initializer=KERNEL_INITIALIZER,
+                      name=f"{name}_project_conv")(x)
     x = layers.BatchNormalization(name=f"{name}_project_bn")(x)
     if stride == 1 and inputs.shape[-1] == filters:
         x = layers.Add(name=f"{name}_add")([inputs, x])

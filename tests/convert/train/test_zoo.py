@@ -19,6 +19,7 @@ from har_convert.train.zoo import (
     fold_time,
     reference_classifier,
 )
+from har_convert.train.zoo.efficientnet_lite import efficientnet_lite0_backbone
 from har_device.core.errors import BadInput
 from har_device.core.keypoints import FEATURES
 
@@ -192,6 +193,26 @@ def test_mobilenet_backbone_batchnorms_follow_a_short_run() -> None:
     momenta = {layer.momentum for layer in model.get_layer(FRAME_FEATURES).layer.layers
                if isinstance(layer, keras.layers.BatchNormalization)}
     assert momenta == {0.9}
+
+
+def test_efficientnet_lite_kernels_start_at_their_fan_out_scale() -> None:
+    """Glorot counts a depthwise kernel's channels as its fan-in: block6's 5x5 kernels started at
+    std 0.008 instead of 0.28, Adam's first 20 steps turned them 30x further (relative change 0.125
+    against 0.004) and the model trained from scratch stayed at chance even on its training clips.
+    Each kernel also gets its own draw (no shared-seed repeats)."""
+    keras.utils.set_random_seed(0)
+    backbone = efficientnet_lite0_backbone(SIZE)
+    for layer in backbone.layers:
+        if not isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)):
+            continue
+        kernel = layer.kernel.numpy()
+        taps = kernel.shape[0] * kernel.shape[1]
+        depthwise = isinstance(layer, keras.layers.DepthwiseConv2D)
+        fan_out = taps if depthwise else taps * kernel.shape[-1]
+        assert kernel.std() == pytest.approx(np.sqrt(2 / fan_out), rel=0.15), layer.name
+    same_shape = [backbone.get_layer(f"block6{b}_dwconv").kernel.numpy() for b in "bcd"]
+    assert not np.array_equal(same_shape[0], same_shape[1])
+    assert not np.array_equal(same_shape[1], same_shape[2])
 
 
 def test_defaults_follow_the_papers() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from har_device.core.keypoints import INDEX, load_sequence, normalise
+from har_device.core.keypoints import INDEX, load_sequence, normalise, save_sequence
 from har_device.synth.dataset import group_look, make_spec
 from har_device.synth.skeleton import (SKELETON_LABELS, Build, add_errors, bend_depth, joints_3d,
                                        plan_skeleton_slot, plan_world, read_as_crouch)
@@ -123,3 +123,43 @@ def test_a_deep_bend_may_be_read_as_a_crouch() -> None:
     assert np.array_equal(read[:, knees], pixels[:, knees]) and np.array_equal(read[0], pixels[0])
     lying, lying_facing, _ = plan_world("lying", 4, 8.0, np.random.default_rng(0), look, None)
     assert not bend_depth(joints_3d(lying, lying_facing, look.body, Build(1.7, 0.11, 0.05))).any()
+
+
+def _readings(skeletons: Path, root: Path, names: list[str]) -> Path:
+    """A folder as `har-pose extract` writes it: class folders of sequence files."""
+    points, size, fps = load_sequence(skeletons / "fall" / "v_fall_g01_c01.npz")
+    for name in names:
+        label = name.split("/")[0]
+        (root / label).mkdir(parents=True, exist_ok=True)
+        save_sequence(root / name, points, size, fps)
+    return root
+
+
+def test_added_readings_join_the_split_of_their_group(skeletons: Path, har_synth: str,
+                                                     tmp_path: Path) -> None:
+    readings = _readings(skeletons, tmp_path / "readings",
+                         ["fall/v_fall_g01_c01.npz", "fall/v_fall_g02_c01.npz",
+                          "sit/v_sit_g02_c07.npz"])
+    out = tmp_path / "with_readings"
+    subprocess.run([har_synth, "skeletons", str(out), "--clips-per-class", "3", "--add",
+                    str(readings)], check=True, capture_output=True)
+    train = (out / "trainlist01.txt").read_text().splitlines()
+    test = (out / "testlist01.txt").read_text().splitlines()
+    assert len(train) + len(test) == 3 * len(SKELETON_LABELS) + 3
+    assert "fall/v_fall_g01_c03.npz" in test  # group 1 is held out; clips 1-2 are synthetic
+    assert {"fall/v_fall_g02_c03.npz 1", "sit/v_sit_g02_c03.npz 3"} <= set(train)
+    assert (out / "sit" / "v_sit_g02_c03.npz").read_bytes() == \
+        (readings / "sit" / "v_sit_g02_c07.npz").read_bytes()
+
+
+@pytest.mark.parametrize("name, message", [
+    ("jump/v_jump_g01_c01.npz", "class 'jump' is not one of the skeletons'"),
+    ("fall/clip.npz", "expected a UCF name v_<class>_g<group>_c<clip>.npz")])
+def test_readings_that_cannot_be_added_are_one_line_and_exit_2(
+        skeletons: Path, har_synth: str, tmp_path: Path, name: str, message: str) -> None:
+    readings = _readings(skeletons, tmp_path / "readings", [name])
+    done = subprocess.run([har_synth, "skeletons", str(tmp_path / "out"), "--add", str(readings)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and not (tmp_path / "out").exists()
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
