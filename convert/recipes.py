@@ -25,15 +25,13 @@ LATENCY_OPTIONS = ["--target-latency", "0.5", "--round-to", "16", "--finetune-ep
                    *QAT_OPTIONS]
 
 # The pose pipeline's recipe (the demo's default; benchmarks/results/keypoints.md): a keypoint head
-# trained on synthetic skeletons plus the pose stage's own readings of rendered clips
-# (KEYPOINT_RENDER_OPTIONS, `har-pose extract`, `har-synth skeletons --add`), pruned 0.5 and QAT'd
-# into a full-int8 pose bundle. On 30 scripted scenes kept for choosing the recipe (seeds 41-70),
-# the readings took the false alarms from 4 to 3 (skeletons alone, or more of them: 4, 7, 10).
-# The head's first layer keeps its channels: pruning it cost kp-gru 4-5 points of held-out
-# accuracy and saves nothing measurable (the head is 0.01 ms). The renders and the scripted video
-# are POSE_VIDEO_SIZE px: at the pixel demo's 112 px the person is too small for the pose stage
-# (BlazePose's model card wants them reasonably large in the frame).
-KEYPOINT_RENDER_OPTIONS = ["--clips-per-class", "80", "--no-split"]
+# trained on synthetic skeletons, pruned 0.5 and QAT'd into a full-int8 pose bundle. The head's
+# first layer keeps its channels: pruning it cost kp-gru 4-5 points of held-out accuracy and saves
+# nothing measurable (the head takes 0.01 ms). Adding the pose stage's readings of 480 rendered
+# clips (`har-synth skeletons --add`) was tried and left out: the fall scenes did not improve
+# (59/60 caught, 3 false alarms against 2) and the street video raised a fall alarm (peak 0.81).
+# The scripted video is rendered at POSE_VIDEO_SIZE px: at the pixel demo's 112 px the person is
+# too small for the pose stage (BlazePose's model card wants them reasonably large in the frame).
 KEYPOINT_SKELETON_OPTIONS = ["--clips-per-class", "200"]
 KEYPOINT_TRAIN_OPTIONS = ["--arch", "kp-gru", "--batch", "32"]
 KEYPOINT_CONVERT_OPTIONS = ["--prune", "0.5", "--exclude", "kp_embed"]

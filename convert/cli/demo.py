@@ -28,7 +28,6 @@ from har_convert.recipes import (
     DEMO_SCRIPT,
     DEMO_SEED,
     KEYPOINT_CONVERT_OPTIONS,
-    KEYPOINT_RENDER_OPTIONS,
     KEYPOINT_SKELETON_OPTIONS,
     KEYPOINT_TRAIN_OPTIONS,
     POSE_VIDEO_SIZE,
@@ -78,25 +77,15 @@ def _render_video(video: Path, size: int, seed: int) -> Step:
 
 
 def pose_pipeline(work: Path, seed: int) -> Pipeline:
-    """Stage readings of renders + synthetic keypoint sequences -> head -> pose bundle; the video
-    large enough for the pose stage."""
-    renders, readings = work / "renders", work / "renders_keypoints"
+    """Keypoint sequences -> head -> pose bundle; the video large enough for the pose stage."""
     data, model, bundle = work / "skeletons", work / "head.keras", work / "pose_bundle"
     video = work / f"falls_{POSE_VIDEO_SIZE}px.mp4"
     return Pipeline([
         Step("fetch the pose stage's BlazePose models (pinned, sha256-checked; cached once)",
              [_tool("har-pose"), "fetch"]),
-        Step(f"render clips of the six actions for the pose stage to read ({POSE_VIDEO_SIZE} px)",
-             [_tool("har-synth"), "dataset", str(renders), *KEYPOINT_RENDER_OPTIONS,
-              "--size", str(POSE_VIDEO_SIZE), "--seed", str(seed + 2), "--force"],
-             (renders / "classInd.txt",)),
-        Step("read them with the pose stage (its own keypoints, errors included)",
-             [_tool("har-pose"), "extract", str(renders), str(readings)],
-             (readings / "classInd.txt",)),
-        Step("write synthetic keypoint sequences (8 classes, random cameras, pose-stage errors) "
-             "beside the readings",
+        Step("write synthetic keypoint sequences (8 classes, random cameras, pose-stage errors)",
              [_tool("har-synth"), "skeletons", str(data), *KEYPOINT_SKELETON_OPTIONS,
-              "--add", str(readings), "--seed", str(seed), "--force"],
+              "--seed", str(seed), "--force"],
              (data / "classInd.txt",)),
         Step("train the keypoint head",
              [_tool("har-train"), "--data", str(data), *KEYPOINT_TRAIN_OPTIONS,

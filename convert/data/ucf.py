@@ -21,10 +21,11 @@ import numpy as np
 
 from har_device.core.clip_names import parse_ucf_name
 from har_device.core.errors import BadInput
+from har_device.core.keypoints import SEQUENCE_SUFFIX
 
 VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v",
                             ".wmv"})
-SEQUENCE_SUFFIXES = frozenset({".npz"})  # keypoint sequences (har_device.core.keypoints)
+SEQUENCE_SUFFIXES = frozenset({SEQUENCE_SUFFIX})
 CLASS_INDEX = "classInd.txt"
 DEFAULT_TEST_FRACTION = 0.25
 

@@ -60,4 +60,3 @@ def copy_added(added: Sequence[Added], root: Path) -> None:
     for item in added:
         (root / item.label).mkdir(exist_ok=True)
         shutil.copyfile(item.source, root / item.label / item.name)
-

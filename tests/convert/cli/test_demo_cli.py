@@ -11,7 +11,6 @@ from har_convert.cli.demo import pixel_pipeline, pose_pipeline
 from har_convert.recipes import (
     CONVERT_OPTIONS,
     KEYPOINT_CONVERT_OPTIONS,
-    KEYPOINT_RENDER_OPTIONS,
     KEYPOINT_SKELETON_OPTIONS,
     KEYPOINT_TRAIN_OPTIONS,
     POSE_VIDEO_SIZE,
@@ -29,12 +28,8 @@ def _size(command: list[str]) -> int:
 
 def test_the_pose_pipeline_uses_the_keypoint_recipe(tmp_path: Path) -> None:
     pose = pose_pipeline(tmp_path, 7)
-    fetch, renders, extract, skeletons, train, convert, video = (step.command
-                                                                 for step in pose.steps)
+    fetch, skeletons, train, convert, video = (step.command for step in pose.steps)
     assert Path(fetch[0]).name == "har-pose" and fetch[1:] == ["fetch"]
-    assert renders[1] == "dataset" and _contains(renders, KEYPOINT_RENDER_OPTIONS)
-    assert _size(renders) == POSE_VIDEO_SIZE
-    assert extract[1:] == ["extract", renders[2], skeletons[skeletons.index("--add") + 1]]
     assert skeletons[1] == "skeletons" and _contains(skeletons, KEYPOINT_SKELETON_OPTIONS)
     assert _contains(train, KEYPOINT_TRAIN_OPTIONS) and _contains(convert, KEYPOINT_CONVERT_OPTIONS)
     assert _size(video) == POSE_VIDEO_SIZE and video[2] == str(pose.video)
