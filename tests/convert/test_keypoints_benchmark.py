@@ -1,6 +1,6 @@
 """benchmarks/keypoints.py's own logic: the demo's pose pipeline's commands varied for the other
-head, the unpruned conversion and the check's renders; the held-out split told apart by source;
-the pose-stage check's counts (its figures come from a full run)."""
+head and the unpruned conversion; the check's renders and their reading; the pose-stage check's
+counts (its figures come from a full run)."""
 from __future__ import annotations
 
 import sys
@@ -18,14 +18,13 @@ from keypoints import (  # noqa: E402
     check_commands,
     head_commands,
     outcome,
-    readings_mask,
     recipe_steps,
     with_values,
     without,
 )
 
 from har_convert.cli.demo import pose_pipeline  # noqa: E402
-from har_convert.recipes import DEMO_SEED  # noqa: E402
+from har_convert.recipes import DEMO_SEED, KEYPOINT_CONVERT_OPTIONS  # noqa: E402
 from har_convert.train.zoo.registry import build  # noqa: E402
 
 
@@ -54,7 +53,10 @@ def test_first_layer_names_each_heads_first_layer(arch: str) -> None:
 def test_the_recipes_head_is_trained_and_converted_by_the_recipes_own_steps(
         tmp_path: Path) -> None:
     pipeline = pose_pipeline(tmp_path, DEMO_SEED)
-    _, train, convert = recipe_steps(pipeline)
+    data, train, convert = recipe_steps(pipeline)
+    assert [step.command[1] for step in data] == ["fetch", "skeletons"]
+    assert _value(convert.command, "--exclude") == FIRST_LAYER[RECIPE_HEAD]
+    assert KEYPOINT_CONVERT_OPTIONS == convert.command[-len(KEYPOINT_CONVERT_OPTIONS):]
     folder = tmp_path / RECIPE_HEAD
     model = str(folder / "model.keras")
     commands = head_commands(pipeline, RECIPE_HEAD, folder)
@@ -76,28 +78,20 @@ def test_the_other_head_swaps_its_arch_and_keeps_its_own_first_layer(tmp_path: P
     assert _value(commands["unpruned"], "--out") == str(tmp_path / "kp-tcn" / "unpruned")
 
 
-def test_the_check_renders_unseen_clips_and_reads_them(tmp_path: Path) -> None:
+def test_the_check_renders_clips_with_a_seed_of_their_own_and_reads_them(
+        tmp_path: Path) -> None:
     pipeline = pose_pipeline(tmp_path, DEMO_SEED)
-    data, _, _ = recipe_steps(pipeline)
-    render = next(step.command for step in data if step.command[1] == "dataset")
     check = check_commands(pipeline, tmp_path)
-    assert RENDER_SEED != int(_value(render, "--seed"))
-    assert RENDER_SEED not in (DEMO_SEED, DEMO_SEED + 1)
-    assert without(check["renders"], "--clips-per-class", "--seed")[3:] == without(
-        render, "--clips-per-class", "--seed")[3:]
-    assert check["extract"][2] == check["renders"][2] != render[2]
-    assert Path(check["extract"][3]).parent == tmp_path
-
-
-def test_readings_are_told_apart_by_their_bytes(tmp_path: Path) -> None:
-    readings, skeletons = tmp_path / "readings" / "fall", tmp_path / "skeletons" / "fall"
-    readings.mkdir(parents=True)
-    skeletons.mkdir(parents=True)
-    (readings / "v_fall_g01_c01.npz").write_bytes(b"read")
-    paths = (skeletons / "v_fall_g01_c01.npz", skeletons / "v_fall_g01_c05.npz")
-    paths[0].write_bytes(b"synthetic")
-    paths[1].write_bytes(b"read")
-    assert readings_mask(paths, readings.parent).tolist() == [False, True]
+    used = {int(_value(step.command, "--seed")) for step in pipeline.steps
+            if "--seed" in step.command}
+    assert RENDER_SEED not in used | {DEMO_SEED}
+    assert Path(check["renders"][0]).name == "har-synth" and check["renders"][1] == "dataset"
+    assert _value(check["renders"], "--seed") == str(RENDER_SEED)
+    video = next(step.command for step in pipeline.steps if step.command[1] == "video")
+    assert _value(check["renders"], "--size") == _value(video, "--size")
+    assert Path(check["extract"][0]).name == "har-pose"
+    assert check["extract"][1:3] == ["extract", check["renders"][2]]
+    assert Path(check["renders"][2]).parent == Path(check["extract"][3]).parent == tmp_path
 
 
 def test_outcome_counts_the_fall_detectors_errors() -> None:
