@@ -191,13 +191,17 @@ class BundleMetadata(Strict):
 
     def as_json(self) -> dict:
         """The JSON object, without the input description the mode does not use (nor the tensor
-        descriptions the pose stage's files do not have)."""
+        descriptions the pose stage's files do not have), and `confirm_down` only where it is on,
+        so that a bundle written before the setting existed reads and writes unchanged."""
         view = self.model_dump(mode="json", exclude={"keypoints" if self.keypoints is None
                                                      else "input"})
         for entry in view["files"].values():
             for key in ("input", "output"):
                 if entry[key] is None:
                     del entry[key]
+        for settings in view["events"].values():
+            if not settings["confirm_down"]:
+                del settings["confirm_down"]
         return view
 
     def file_for(self, role: FileRole) -> tuple[str, ModelFile] | None:
