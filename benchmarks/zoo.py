@@ -26,13 +26,10 @@ from typing import Any
 import click
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from suite import BIN, HERE, RESULTS, sh
+from suite import BIN, DECAY, HERE, RESULTS, SMALL_INPUT, sh
 
 from har_convert.recipes import DATASET_OPTIONS, DEMO_SEED, TRAIN_OPTIONS
 
-SMALL_INPUT = ["--frames", "8", "--sample-fps", "4", "--dropout", "0", "--no-augment",
-               "--seed", str(DEMO_SEED)]
-DECAY = ["--lr-final", "0.05"]
 KEYPOINTS = ["--batch", "32", "--seed", str(DEMO_SEED)]
 # The frame models keep their dropout (0.5) and augmentation: without them resnet34-frame fits
 # the frames of the training people within an epoch, and the validation loss, which picks the
