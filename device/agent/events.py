@@ -8,9 +8,9 @@ lying still may look less like falling — but when another action is seen: its 
 `exit` and another label has led for `min_duration_s`. Another label need not reach its own `enter`
 threshold for that: a person getting up and walking off is often scored as an unsure mix of
 standing actions, and a fall left latched forever would swallow the next one. After
-`escalate_after_s` down, one `update` is sent. A label set to `confirm_down` (a fall, in mode `pose`)
-starts only at a decision where the pose stage sees the person down on the floor; its score may have
-been above `enter` for a while by then. Every message of one event carries the same
+`escalate_after_s` down, one `update` is sent. A label set to `confirm_down` (a fall, in mode
+`pose`) starts only at a decision where the pose stage sees the person down on the floor; its score
+may have been above `enter` for a while by then. Every message of one event carries the same
 `event_id`, derived from what started it, so subscribers can drop duplicates.
 """
 from __future__ import annotations

@@ -6,11 +6,11 @@ frame without a person as NaN. When a decision is due and a person is in view, t
 normalised exactly as the head was trained (`har_device.core.keypoints.normalise`) and the int8
 head runs; the window also says whether the person is down (`har_device.pose.posture`), which a
 fall needs to start. No person in view: no head run, and `Scores.person` says so — except for
-GRACE_S after the stage lost the person: the stage loses people most often as they fall (a body on the floor is
-what BlazePose knows least), and the window still holds the topple, so the head keeps judging it
-(the missing frames are held at the last seen pose with visibility 0, as in training). A person
-smaller than `min_person_height` of the frame is out of BlazePose's range and counts as no person
-(`har_device.core.pose_models.MIN_PERSON_HEIGHT`).
+GRACE_S after the stage lost the person: the stage loses people most often as they fall (a body on
+the floor is what BlazePose knows least), and the window still holds the topple, so the head keeps
+judging it (the missing frames are held at the last seen pose with visibility 0, as in training).
+A person smaller than `min_person_height` of the frame is out of BlazePose's range and counts as no
+person (`har_device.core.pose_models.MIN_PERSON_HEIGHT`).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Whether the person in a keypoint window is down on the floor: what confirms a fall in mode `pose`.
+"""Whether the person in a keypoint window is down on the floor: what confirms a fall (mode pose).
 
 The keypoint head judges the motion, and on the pose stage's readings of scripted scenes it also
-calls the descent of a deep bend or of sitting down a fall (4 to 14 false alarms on 30 scenes,
+calls the descent of a deep bend or of sitting down a fall (2 to 14 false alarms on 30 scenes,
 depending on the training draw). A fall ends with the body low and horizontal, which the landmarks
 show directly, whatever the head learned: in the last frame with a person, the shoulders are less
 than UPRIGHT_MAX torso lengths above the hips (the torso leans more than 60° from upright, or is
