@@ -125,7 +125,9 @@ def test_without_streaming_the_int8_model_is_still_the_pruned_one(by_latency):
     # int8 (pruned, QAT) and ptq_int8 (pruned, calibrated only) share the pruned architecture.
     assert stages["int8"]["params"] == stages["pruned"]["params"] < stages["float"]["params"]
     assert stages["int8"]["size_bytes"] < 1.2 * stages["ptq_int8"]["size_bytes"]
-    assert stages["int8"]["size_bytes"] < stages["float"]["size_bytes"] / 4
+    # Against the pruned float model, not the unpruned one: how much the allocation removes
+    # follows the timing, which another job on the machine changes.
+    assert stages["int8"]["size_bytes"] < stages["pruned"]["size_bytes"] / 3
 
 
 @pytest.mark.parametrize("options, message", [
