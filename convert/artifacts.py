@@ -14,6 +14,7 @@ import tf_keras
 
 from har_convert.data.eval_set import EvalSet
 from har_convert.export.streaming import StreamingSplit
+from har_convert.settings import OptimizeSettings
 from har_convert.source.facts import Geometry
 from har_convert.source.load import KerasSource
 from har_device.core.bundle import InputSpec, KeypointInput
@@ -37,6 +38,7 @@ class Prepared:
     calibration_source: str
     out: Path
     assumed: list[str]
+    optimize: OptimizeSettings  # the options', completed from the training record
 
 
 @dataclass(frozen=True)

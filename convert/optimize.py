@@ -14,7 +14,7 @@ there is data (`--qat-epochs 0` or `--no-qat` turns it off).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,12 @@ from har_convert.prune.channels import PruneResult, prune_channels, pruned
 from har_convert.prune.latency import layer_latency
 from har_convert.prune.sparsity import apply_sparsity
 from har_convert.quantize.qat import QAT_CONFIG, quantize_aware
-from har_convert.settings import DEFAULT_QAT_EPOCHS, OptimizeSettings, parse_sparsity
+from har_convert.settings import (
+    DEFAULT_QAT_EPOCHS,
+    FINETUNE_LR,
+    OptimizeSettings,
+    parse_sparsity,
+)
 from har_convert.train.finetune import FinetuneConfig, FinetuneResult, finetune
 from har_device.core.errors import BadInput
 from har_device.core.op_timing import OpProfile
@@ -67,14 +72,17 @@ def optimize(model: tf_keras.Model, data: Dataset | None, settings: OptimizeSett
                    "clips; pass --data DIR") if asked else None
         return Optimized(model, model, model, skipped=skipped)
     spec = parse_sparsity(settings.sparsity) if settings.sparsity else None
-    config = FinetuneConfig(seed=settings.seed)
+    config = FinetuneConfig(learning_rate=settings.finetune_lr or FINETUNE_LR, seed=settings.seed,
+                            augmentation=settings.augmentation)
     teacher = model if settings.distill else None
     current, details = model, {}
     if settings.pruning:
         result, details["prune"] = prune(model, settings, profile)
         current = result.model
         tuned = finetune(current, data, settings.finetune_epochs, teacher, config, progress)
-        details["finetune"] = _training_details(tuned, distilled=teacher is not None)
+        details["finetune"] = {**_training_details(tuned, distilled=teacher is not None),
+                               "learning_rate": config.learning_rate,
+                               "augmentation": asdict(config.augmentation)}
     if spec is not None:
         sparse = apply_sparsity(current, spec, data, settings.finetune_epochs, teacher, config,
                                 progress)
@@ -86,7 +94,9 @@ def optimize(model: tf_keras.Model, data: Dataset | None, settings: OptimizeSett
     if not qat_epochs:
         return Optimized(model, current, current, details)
     qat = quantize_aware(current, data, qat_epochs, preserve_sparsity=spec is not None,
-                         config=replace(QAT_CONFIG, seed=settings.seed), progress=progress)
+                         config=replace(QAT_CONFIG, seed=settings.seed,
+                                         augmentation=settings.augmentation),
+                         progress=progress)
     details["qat"] = {"scheme": "8-bit prune-preserving" if spec else "8-bit default",
                       "quantized_layers": len(qat.quantized), "left_float": qat.left_float,
                       **_training_details(qat.training, distilled=False)}

@@ -51,6 +51,7 @@ from har_convert.quantize.tflite import (
 from har_convert.settings import Options
 from har_convert.source.facts import (
     Geometry,
+    as_trained,
     assumptions,
     geometry,
     read_train_info,
@@ -112,7 +113,8 @@ def prepare(options: Options) -> Prepared:
                          else (input_spec(options.model, shape, train_info), None))
     assumed = assumptions(options.model, labels, labels_source, sample_fps) + calibration_notes
     return Prepared(loaded, shape, labels, labels_source, sample_fps, train_info, pixels,
-                    keypoints, evaluation, calibration, calibration_source, out, assumed)
+                    keypoints, evaluation, calibration, calibration_source, out, assumed,
+                    as_trained(options.optimize, options.model, train_info))
 
 
 KIND_WORDS = {"keypoints": "keypoint sequences (.npz)", "video": "videos"}
@@ -155,8 +157,8 @@ def optimize_model(bridged: Bridged, prepared: Prepared,
                    options: Options) -> tuple[Bridged, Optimized]:
     """Pruning, sparsity and QAT of the bridged model when --data has clips to train on; the
     streaming split is then cut again from the model the int8 files come from."""
-    shape, seed = prepared.geometry, int(prepared.train_info.get("seed", 0))
-    settings = replace(options.optimize, seed=seed)
+    shape, settings = prepared.geometry, prepared.optimize
+    seed = settings.seed
     data = None
     if options.data is not None and settings.wanted():
         # The same seeded split as the evaluation clips: training never sees them.

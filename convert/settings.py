@@ -26,6 +26,7 @@ IMAGENET_BACKBONES = ("MobileNetV2", "ResNet50")
 WEIGHT_SUFFIXES = (".weights.h5", ".keras")
 CRITERIA = ("l1", "l2", "bn")
 DEFAULT_FINETUNE_EPOCHS = 10
+FINETUNE_LR = 3e-4
 DEFAULT_QAT_EPOCHS = 3
 DEFAULT_CALIB_SAMPLES = 32
 WARN_DROP_POINTS = 2.0
@@ -145,7 +146,9 @@ def parse_sparsity(text: str) -> SparsitySpec:
 class OptimizeSettings:
     """qat_epochs None: DEFAULT_QAT_EPOCHS when there is data; 0: no QAT. prune (a uniform
     share of channels) and target_latency (a share of the unpruned int8 latency, the channels
-    allocated by measurement) exclude each other."""
+    allocated by measurement) exclude each other. finetune_lr None: the rate the model was
+    trained at, else FINETUNE_LR; seed and augmentation: the model's training's (har-convert
+    fills them from model.train.json)."""
 
     prune: float | None = None
     target_latency: float | None = None
@@ -153,10 +156,12 @@ class OptimizeSettings:
     importance: str = "l1"
     exclude: tuple[str, ...] = ()
     finetune_epochs: int = DEFAULT_FINETUNE_EPOCHS
+    finetune_lr: float | None = None
     distill: bool = True
     sparsity: str | None = None
     qat_epochs: int | None = None
     seed: int = 0
+    augmentation: Augmentation = field(default_factory=Augmentation)
 
     def wanted(self) -> bool:
         """Whether any stage would run, given data."""

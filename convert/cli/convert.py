@@ -27,6 +27,7 @@ from har_convert.settings import (
     DEFAULT_CALIB_SAMPLES,
     DEFAULT_FINETUNE_EPOCHS,
     DEFAULT_QAT_EPOCHS,
+    FINETUNE_LR,
     WARN_DROP_POINTS,
     OptimizeSettings,
     Options,
@@ -62,6 +63,9 @@ def optimization_options(command: Callable) -> Callable:
         click.option("--finetune-epochs", default=DEFAULT_FINETUNE_EPOCHS, show_default=True,
                      type=click.IntRange(min=1),
                      help="Fine-tuning epochs after pruning, and for --sparsity."),
+        click.option("--finetune-lr", type=click.FloatRange(min=0, min_open=True),
+                     help="Fine-tuning learning rate [the rate of the model's training, from "
+                          f"model.train.json; else {FINETUNE_LR:g}]."),
         click.option("--distill/--no-distill", default=True, show_default=True,
                      help="Distil the fine-tuning from the model before pruning."),
         click.option("--sparsity",
@@ -80,7 +84,8 @@ def optimization_options(command: Callable) -> Callable:
 
 def optimize_settings(prune: float | None, target_latency: float | None, round_to: int,
                       importance: str,
-                      exclude: tuple[str, ...], finetune_epochs: int, distill: bool,
+                      exclude: tuple[str, ...], finetune_epochs: int,
+                      finetune_lr: float | None, distill: bool,
                       sparsity: str | None, qat_epochs: int | None,
                       no_qat: bool) -> OptimizeSettings:
     if prune and target_latency is not None:
@@ -96,7 +101,8 @@ def optimize_settings(prune: float | None, target_latency: float | None, round_t
     patterns = tuple(p.strip() for text in exclude for p in text.split(",") if p.strip())
     return OptimizeSettings(prune=prune or None, target_latency=target_latency,
                             round_to=round_to, importance=importance,
-                            exclude=patterns, finetune_epochs=finetune_epochs, distill=distill,
+                            exclude=patterns, finetune_epochs=finetune_epochs,
+                            finetune_lr=finetune_lr, distill=distill,
                             sparsity=sparsity, qat_epochs=0 if no_qat else qat_epochs)
 
 

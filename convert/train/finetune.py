@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from har_convert.data import ClipSet, Dataset
 from har_convert.data.batches import fixed_batches, training_dataset
-from har_convert.settings import Augmentation
+from har_convert.settings import FINETUNE_LR, Augmentation
 from har_convert.train.fit import split_validation
 from har_device.core.errors import BadInput
 
@@ -43,7 +43,7 @@ BATCHNORM_MOMENTUM = 0.9
 @dataclass(frozen=True)
 class FinetuneConfig:
     batch: int = 8
-    learning_rate: float = 3e-4
+    learning_rate: float = FINETUNE_LR
     temperature: float = 4.0
     distill_weight: float = 0.5
     seed: int = 0

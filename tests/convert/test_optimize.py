@@ -1,11 +1,14 @@
-"""har-convert's optimisation stages as a unit: nothing runs without labelled clips, and the
---data clips are labelled in the model's order (the whole chain runs in test_optimize_cli)."""
+"""har-convert's optimisation stages as a unit: nothing runs without labelled clips, the
+--data clips are labelled in the model's order, and fine-tuning follows the model's training
+record (the whole chain runs in test_optimize_cli)."""
 from __future__ import annotations
 
 import pytest
 from tiny_videos import TINY_CLASSES
 
 from har_convert.optimize import OptimizeSettings, optimize, training_data
+from har_convert.settings import NO_AUGMENTATION, Augmentation
+from har_convert.source.facts import as_trained
 from har_device.core.errors import BadInput
 
 
@@ -27,3 +30,30 @@ def test_training_data_follows_the_model_label_order(tiny_folder):
     assert list(reordered.train.y) == [len(names) - 1 - y for y in natural.train.y]
     with pytest.raises(BadInput, match="not among the model's labels"):
         training_data(tiny_folder, names[:2], 4, 32, None, 0)
+
+
+PLAIN = {"seed": 7, "learning_rate": 1e-3,
+         "augmentation": {"flip": False, "max_rotation_deg": 0.0, "min_crop": 1.0}}
+
+
+def test_fine_tuning_follows_the_training_record(tmp_path):
+    model = tmp_path / "model.keras"
+    settings = as_trained(OptimizeSettings(prune=0.5), model, PLAIN)
+    assert (settings.seed, settings.finetune_lr, settings.augmentation) == (7, 1e-3,
+                                                                            NO_AUGMENTATION)
+    assert settings.prune == 0.5
+    phased = {**PLAIN, "schedule": {"phases": [{"learning_rate": 1e-3},
+                                               {"learning_rate": 1e-5}]}}
+    assert as_trained(OptimizeSettings(), model, phased).finetune_lr == 1e-5
+    assert as_trained(OptimizeSettings(finetune_lr=2e-4), model, phased).finetune_lr == 2e-4
+    unknown = as_trained(OptimizeSettings(), model, {})
+    assert (unknown.seed, unknown.finetune_lr, unknown.augmentation) == (0, None, Augmentation())
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("augmentation", {"flip": True, "zoom": 2}, "'augmentation'"),
+    ("learning_rate", -1, "'learning_rate': expected a positive number"),
+    ("learning_rate", "fast", "'learning_rate': expected a positive number")])
+def test_a_malformed_training_record_is_named(tmp_path, field, value, message):
+    with pytest.raises(BadInput, match=f"model.train.json: field {message}"):
+        as_trained(OptimizeSettings(), tmp_path / "model.keras", {**PLAIN, field: value})

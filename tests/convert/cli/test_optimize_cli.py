@@ -2,8 +2,8 @@
 float / pruned / qat / int8 / ptq_int8 stages with parameters and MACs per clip, the shipped
 models are the pruned ones (the comparison files stay out of the bundle), and the streaming split
 is cut from the pruned QAT model; the report times the int8 model per layer before and after
-pruning; `--target-latency` chooses the channels by that measurement; contradictory options exit
-2 before any work."""
+pruning; `--target-latency` chooses the channels by that measurement; --finetune-lr sets the fine-tuning
+rate; contradictory options exit 2 before any work."""
 from __future__ import annotations
 
 import json
@@ -14,6 +14,7 @@ import pytest
 from convert_helpers import error_lines, har_convert, settle_batchnorm, write_sidecars
 from tiny_videos import TINY_CLASSES, write_ucf_tree
 
+from har_convert.settings import FINETUNE_LR
 from har_convert.train.zoo import build
 from har_device.core.bundle import load_bundle
 from har_device.core.litert import TFLiteModel
@@ -62,7 +63,8 @@ def test_report_has_every_optimisation_stage(optimized):
     assert stages["int8"]["params"] == stages["pruned"]["params"]
     removed = report["optimization"]["prune"]["removed"]
     assert removed["lstm"] == [16, 8] and removed["block4_conv"] == [128, 64]
-    assert report["optimization"]["finetune"]["distilled"]
+    finetune = report["optimization"]["finetune"]
+    assert finetune["distilled"] and finetune["learning_rate"] == FINETUNE_LR  # no rate recorded
     assert report["optimization"]["qat"]["epochs"] == 1
 
 
@@ -104,6 +106,7 @@ def by_latency(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> di
     clips = write_ucf_tree(work / "clips", clips_per_group=2, split_files=False)
     code, _, stderr = har_convert(model_file, "--data", clips, "--calib-samples", 4,
                                   "--target-latency", "0.6", "--finetune-epochs", 1,
+                                  "--finetune-lr", "2e-4",
                                   "--qat-epochs", 1, "--no-streaming", "--out", work / "b")
     assert code == 0, stderr
     return json.loads((work / "b" / "report.json").read_text())
@@ -112,6 +115,7 @@ def by_latency(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> di
 def test_target_latency_prunes_where_the_time_goes(by_latency):
     prune = by_latency["optimization"]["prune"]
     assert prune["target_latency"] == 0.6 and "ratio" not in prune
+    assert by_latency["optimization"]["finetune"]["learning_rate"] == 2e-4
     assert prune["predicted_latency_ratio"] <= 0.6
     assert prune["removed"]
     stages = by_latency["stages"]
