@@ -23,9 +23,9 @@ import click
 from tabulate import tabulate
 
 from provenance import provenance, provenance_line
-from suite import ARCHS, HERE, VARIANTS, build
+from suite import ARCHS, HERE, build, variant_options
 
-PRUNED = {"pruned": "--prune 0.5", "latency": "--target-latency 0.5"}
+PRUNED = ("pruned", "latency")
 STAGES = ("float", "pruned", "qat", "int8", "ptq_int8")
 TARGETS = {"<=": operator.le, ">=": operator.ge}
 
@@ -76,7 +76,7 @@ def measure_arch(work: Path, arch: str, variants: list[str], threads: list[int],
                    for count in threads]
         prune = reports[variant]["optimization"]["prune"]
         result["variants"][variant] = {
-            "options": VARIANTS[variant], "latency": latency,
+            "options": variant_options(arch, variant), "latency": latency,
             "removed": prune["removed"],
             "predicted_latency_ratio": prune.get("predicted_latency_ratio"),
             "layer_latency": reports[variant].get("layer_latency"),
@@ -94,7 +94,8 @@ def markdown(result: dict[str, Any]) -> str:
     for arch in result["archs"]:
         lines += [f"## {arch['arch']} ({arch['clips']} held-out clips)", ""]
         for variant, figures in arch["variants"].items():
-            lines += [f"### `{PRUNED[variant]}` against unpruned (both one QAT epoch)", "",
+            lines += [f"### `{' '.join(figures['options'])}` against unpruned (both one QAT "
+                      "epoch)", "",
                       tabulate([[c["figure"], c["value"], c["target"],
                                  {True: "yes", False: "NO", None: "-"}[c["met"]]]
                                 for c in figures["checks"]],
