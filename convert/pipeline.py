@@ -96,6 +96,7 @@ def prepare(options: Options) -> Prepared:
     out = output_dir(options.model, options.out)
     loaded = load_keras(options.model, options.unsafe)
     train_info = read_train_info(options.model)
+    settings = as_trained(options.optimize, options.model, train_info)
     shape = geometry(loaded.model, options.frames, train_info)
     labels, labels_source = resolve_labels(options.model, options.labels, options.data,
                                            shape.classes)
@@ -103,18 +104,17 @@ def prepare(options: Options) -> Prepared:
     check_data_kinds(options, shape)
     if shape.keypoints:
         require_pose_models()
-    seed = int(train_info.get("seed", 0))
     evaluation = load_eval_set(options.eval_dir, options.data, labels, shape.frames, shape.size,
-                               sample_fps, seed)
+                               sample_fps, settings.seed)
     calibration, calibration_source, calibration_notes = calibration_set(
         options.calib, options.data, shape.frames, shape.size, options.calib_samples,
-        sample_fps, seed, keypoints=shape.keypoints)
+        sample_fps, settings.seed, keypoints=shape.keypoints)
     pixels, keypoints = ((None, keypoint_input(options.model, train_info)) if shape.keypoints
                          else (input_spec(options.model, shape, train_info), None))
     assumed = assumptions(options.model, labels, labels_source, sample_fps) + calibration_notes
     return Prepared(loaded, shape, labels, labels_source, sample_fps, train_info, pixels,
                     keypoints, evaluation, calibration, calibration_source, out, assumed,
-                    as_trained(options.optimize, options.model, train_info))
+                    settings)
 
 
 KIND_WORDS = {"keypoints": "keypoint sequences (.npz)", "video": "videos"}

@@ -82,8 +82,10 @@ def as_trained(settings: OptimizeSettings, model_path: Path,
     if recorded is not None:
         try:
             augmentation = Augmentation(**recorded)
-        except TypeError as error:
-            raise BadInput(f"{where} 'augmentation': {error}") from None
+        except TypeError:
+            fields = ", ".join(Augmentation.__dataclass_fields__)
+            raise BadInput(f"{where} 'augmentation': expected an object with {fields}, got "
+                           f"{recorded!r}") from None
     rate = settings.finetune_lr
     if rate is None:
         schedule = train_info.get("schedule")

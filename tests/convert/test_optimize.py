@@ -51,7 +51,8 @@ def test_fine_tuning_follows_the_training_record(tmp_path):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("augmentation", {"flip": True, "zoom": 2}, "'augmentation'"),
+    ("augmentation", {"flip": True, "zoom": 2},
+     "'augmentation': expected an object with flip, max_rotation_deg, min_crop"),
     ("learning_rate", -1, "'learning_rate': expected a positive number"),
     ("learning_rate", "fast", "'learning_rate': expected a positive number")])
 def test_a_malformed_training_record_is_named(tmp_path, field, value, message):
