@@ -22,7 +22,7 @@ import numpy as np
 import tf_keras
 
 from har_convert.data import ClipSet, Dataset, load_dataset
-from har_convert.prune.allocate import plan_for_latency
+from har_convert.prune.allocate import TimeInt8, plan_for_latency
 from har_convert.prune.channels import PruneResult, prune_channels, pruned
 from har_convert.prune.latency import layer_latency
 from har_convert.prune.sparsity import apply_sparsity
@@ -35,7 +35,6 @@ from har_convert.settings import (
 )
 from har_convert.train.finetune import FinetuneConfig, FinetuneResult, finetune
 from har_device.core.errors import BadInput
-from har_device.core.op_timing import OpProfile
 
 
 @dataclass(frozen=True)
@@ -62,10 +61,11 @@ class Optimized:
 
 
 def optimize(model: tf_keras.Model, data: Dataset | None, settings: OptimizeSettings,
-             progress: bool = True, profile: OpProfile | None = None) -> Optimized:
+             progress: bool = True, time_int8: TimeInt8 | None = None) -> Optimized:
     """Run the stages `settings` ask for on the bridged `model` (see the module doc).
-    `profile`: the per-operator timing of `model`'s int8 conversion, which --target-latency
-    allocates by and the report compares the pruned model with."""
+    `time_int8` profiles a model's int8 conversion per operator: --target-latency allocates by
+    the profiles of `model` and of narrower copies, and the report compares the pruned model
+    with `model`'s."""
     if data is None:
         asked = settings.explicit_requests()
         skipped = (f"{', '.join(asked)} skipped: pruning, sparsity and QAT train on labelled "
@@ -77,7 +77,7 @@ def optimize(model: tf_keras.Model, data: Dataset | None, settings: OptimizeSett
     teacher = model if settings.distill else None
     current, details = model, {}
     if settings.pruning:
-        result, details["prune"] = prune(model, settings, profile)
+        result, details["prune"] = prune(model, settings, time_int8)
         current = result.model
         tuned = finetune(current, data, settings.finetune_epochs, teacher, config, progress)
         details["finetune"] = {**_training_details(tuned, distilled=teacher is not None),
@@ -104,19 +104,23 @@ def optimize(model: tf_keras.Model, data: Dataset | None, settings: OptimizeSett
 
 
 def prune(model: tf_keras.Model, settings: OptimizeSettings,
-          profile: OpProfile | None) -> tuple[PruneResult, dict[str, Any]]:
+          time_int8: TimeInt8 | None) -> tuple[PruneResult, dict[str, Any]]:
     """A uniform --prune, or the allocation for --target-latency; with what was done."""
     details: dict[str, Any] = {"round_to": settings.round_to, "importance": settings.importance,
                                "exclude": list(settings.exclude)}
+    profile = time_int8(model) if time_int8 is not None else None
     if settings.target_latency:
         if profile is None:
-            raise ValueError("--target-latency needs the unpruned int8 model's profile")
+            raise ValueError("--target-latency needs the int8 models' profiles")
         plan, allocation = plan_for_latency(model, profile, settings.target_latency,
                                             settings.round_to, settings.importance,
-                                            settings.exclude)
+                                            settings.exclude, time_int8)
         result = pruned(model, plan)
         details |= {"target_latency": settings.target_latency,
-                    "predicted_latency_ratio": round(allocation.predicted_ratio, 4)}
+                    "predicted_latency_ratio": round(allocation.predicted_ratio, 4),
+                    "measured_ops_ms": {"1.0": round(profile.sum_ms, 4),
+                                        **{str(keep): ms
+                                           for keep, ms in allocation.measured.items()}}}
     else:
         result = prune_channels(model, settings.prune, settings.round_to, settings.importance,
                                 settings.exclude)

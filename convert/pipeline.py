@@ -166,9 +166,8 @@ def optimize_model(bridged: Bridged, prepared: Prepared,
                         if options.eval_dir is None and prepared.evaluation else None)
         data = training_data(options.data, prepared.labels, shape.frames, shape.size,
                              prepared.sample_fps, seed, decoded_test)
-    profile = int8_profile(bridged.model, prepared) if data is not None and settings.pruning \
-        else None
-    optimized = optimize(bridged.model, data, settings, profile=profile)
+    optimized = optimize(bridged.model, data, settings,
+                         time_int8=partial(int8_profile, prepared=prepared))
     if optimized.final is bridged.model:
         return bridged, optimized
     split = None if bridged.split is None else split_for_streaming(optimized.final, Bridge(),
@@ -178,7 +177,7 @@ def optimize_model(bridged: Bridged, prepared: Prepared,
 
 def int8_profile(model: tf_keras.Model, prepared: Prepared) -> OpProfile:
     """The per-operator timing of `model`'s int8 conversion: what latency-aware pruning
-    allocates by and the report's "before pruning"."""
+    allocates by (the unpruned model's and narrower copies') and the report's "before pruning"."""
     shape = prepared.geometry
     samples = frame_samples(prepared.calibration) if shape.frame_model else prepared.calibration
     with tempfile.TemporaryDirectory(prefix="har-convert-") as work:

@@ -8,19 +8,26 @@ tensor carries. A fused operator whose output the converter names itself (an LST
 to the layer named in its other tensors (its inputs); what is still left is "(unmapped)" and
 counts as time no pruning can remove.
 
-An operator's time scales, to first order, with the share of channels kept of every group it
-reads or writes: a convolution with the kept fraction of its input and of its output channels, a
-BatchNorm or pooling with that of its one group (the MAC count's proportions, applied to a
-measured time rather than to a count). `predicted_ms` is that model; the allocation uses it and
-the report shows the measurement after pruning beside it.
+An operator's width is the share of channels kept of every group it reads or writes, multiplied:
+a convolution's is the kept fraction of its input times that of its output channels, a BatchNorm's
+or pooling's that of its one group (the MAC count's proportions). To first order its time scales
+with that share. Measured int8 kernels do not: at 64-96 px, XNNPACK's early convolutions cost per
+pixel, not per channel (the LRCN's first convolution takes 1.33 ms with 32 output channels and
+1.36 ms with 16), and below 16 channels some get slower. So, as NetAdapt does with its latency
+tables, the allocation times uniformly narrower copies of the model (`with_widths`), and each
+operator's time at a width is interpolated between its measured widths; narrower than the
+narrowest measured, no further saving is assumed. Without such measurements an operator scales
+with its width. `predicted_ms` is that model; the report shows the measurement after pruning
+beside it.
 """
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Mapping
+from dataclasses import dataclass, replace
+from typing import Mapping, Sequence
 
+import numpy as np
 import tf_keras
 
 from har_convert.graph.mapping import nested_model
@@ -39,12 +46,24 @@ FUSED_KINDS = {"UNIDIRECTIONAL_SEQUENCE_LSTM": "LSTM", "BIDIRECTIONAL_SEQUENCE_L
 
 @dataclass(frozen=True)
 class OpCost:
-    """One timed operator: the layer it belongs to and the channel groups (root ids) whose
-    width scales its time."""
+    """One timed operator: the layer it belongs to, the channel groups (root ids) whose width
+    scales its time, and (width, ms) measured on narrower copies of the model, narrowest first."""
 
     op: OpTime
     layer: str
     groups: tuple[int, ...]
+    narrower: tuple[tuple[float, float], ...] = ()
+
+    def width(self, kept: Mapping[int, int], sizes: Mapping[int, int]) -> float:
+        """The product of the kept shares of the groups this operator touches."""
+        return math.prod(kept.get(g, sizes.get(g, 1)) / sizes.get(g, 1) for g in self.groups)
+
+    def ms_at(self, width: float) -> float:
+        """Its time at `width` (see the module doc)."""
+        if not self.narrower:
+            return self.op.ms * width
+        widths, times = zip(*self.narrower, (1.0, self.op.ms))
+        return float(np.interp(width, widths, times))
 
 
 def attribute(model: tf_keras.Model, graph: ChannelGraph, profile: OpProfile) -> list[OpCost]:
@@ -65,8 +84,22 @@ def attribute(model: tf_keras.Model, graph: ChannelGraph, profile: OpProfile) ->
 
 def predicted_ms(costs: list[OpCost], kept: Mapping[int, int], sizes: Mapping[int, int]) -> float:
     """The profile's time with `kept[g]` of the `sizes[g]` channels of each group kept."""
-    return sum(cost.op.ms * math.prod(kept.get(g, sizes.get(g, 1)) / sizes.get(g, 1)
-                                      for g in cost.groups) for cost in costs)
+    return sum(cost.ms_at(cost.width(kept, sizes)) for cost in costs)
+
+
+def with_widths(costs: list[OpCost], narrower: Sequence[tuple[Mapping[int, int], OpProfile]],
+                sizes: Mapping[int, int]) -> list[OpCost]:
+    """`costs` with the times each operator took in the profiles of narrower copies of the model
+    (each with its kept channel counts per group). Pruning keeps the operator graph, so the
+    operators pair by position; one that does not pair keeps scaling with its width."""
+    measured: list[list[tuple[float, float]]] = [[] for _ in costs]
+    for kept, profile in narrower:
+        for index, (cost, op) in enumerate(zip(costs, profile.ops)):
+            width = cost.width(kept, sizes)
+            if len(profile.ops) == len(costs) and op.op == cost.op.op and width < 1:
+                measured[index].append((width, op.ms))
+    return [replace(cost, narrower=tuple(sorted(dict(points).items())))
+            for cost, points in zip(costs, measured)]
 
 
 def layer_latency(model: tf_keras.Model, graph: ChannelGraph, profile: OpProfile) -> dict:

@@ -148,8 +148,15 @@ def add_complexity(stages: dict[str, dict[str, Any]], optimized: Optimized,
 
 
 def optimization_notes(stages: dict[str, dict[str, Any]], optimized: Optimized) -> list[str]:
-    """The skipped-stage line, and the accuracy pruning cost when beyond WARN_DROP_POINTS."""
+    """The skipped-stage line, a --target-latency the allocation could not reach, and the
+    accuracy pruning cost when beyond WARN_DROP_POINTS."""
     notes = [optimized.skipped] if optimized.skipped else []
+    prune = optimized.details.get("prune", {})
+    if prune.get("predicted_latency_ratio", 0) > prune.get("target_latency", 1):
+        notes.append(f"pruned: --target-latency {prune['target_latency']:g} is out of reach on "
+                     f"this CPU: narrower int8 operators measured no faster past a predicted "
+                     f"{prune['predicted_latency_ratio']:.2f} of the unpruned time, so pruning "
+                     "stopped there")
     before, after = (stages.get(name, {}).get("accuracy") for name in ("float", "pruned"))
     if before is not None and after is not None and 100 * (before - after) > WARN_DROP_POINTS:
         notes.append(f"pruned: accuracy {100 * (before - after):.1f} points below the float "

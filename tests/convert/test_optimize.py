@@ -1,14 +1,16 @@
 """har-convert's optimisation stages as a unit: nothing runs without labelled clips, the
---data clips are labelled in the model's order, and fine-tuning follows the model's training
-record (the whole chain runs in test_optimize_cli)."""
+--data clips are labelled in the model's order, fine-tuning follows the model's training
+record, and a --target-latency the allocation could not reach is said in one line (the whole
+chain runs in test_optimize_cli)."""
 from __future__ import annotations
 
 import pytest
 from tiny_videos import TINY_CLASSES
 
-from har_convert.optimize import OptimizeSettings, optimize, training_data
+from har_convert.optimize import Optimized, OptimizeSettings, optimize, training_data
 from har_convert.settings import NO_AUGMENTATION, Augmentation
 from har_convert.source.facts import as_trained
+from har_convert.verify.stages import optimization_notes
 from har_device.core.errors import BadInput
 
 
@@ -20,6 +22,18 @@ def test_without_data_nothing_runs_and_an_explicit_request_is_named(tiny_clip_ne
     assert asked.final is tiny_clip_net
     assert asked.skipped.startswith("--prune, --sparsity skipped") and "--data" in asked.skipped
     assert "\n" not in asked.skipped
+
+
+@pytest.mark.parametrize("predicted, said", [(0.646, True), (0.5, False), (0.42, False)])
+def test_an_unreachable_latency_target_is_said(tiny_clip_net, predicted, said):
+    details = {"prune": {"target_latency": 0.5, "predicted_latency_ratio": predicted}}
+    notes = optimization_notes({}, Optimized(tiny_clip_net, tiny_clip_net, tiny_clip_net,
+                                             details))
+    assert bool(notes) == said
+    if said:
+        assert notes == ["pruned: --target-latency 0.5 is out of reach on this CPU: narrower "
+                         "int8 operators measured no faster past a predicted 0.65 of the "
+                         "unpruned time, so pruning stopped there"]
 
 
 def test_training_data_follows_the_model_label_order(tiny_folder):
