@@ -19,8 +19,9 @@ QAT_OPTIONS = ["--qat-epochs", "1"]
 CONVERT_OPTIONS = ["--prune", "0.5", "--finetune-epochs", "2", *QAT_OPTIONS]
 # The latency-aware alternative to CONVERT_OPTIONS: channels pruned where the measured int8 time
 # goes until it is predicted at half the unpruned model's (benchmarks/prune_qat.py compares both).
-# Counts in multiples of 16: XNNPACK's int8 convolutions on the measuring machine take as long for
-# 4 to 16 output channels, and as long for 20 to 28 (benchmarks/results/channel_multiples.md).
+# Counts in multiples of 16: XNNPACK's int8 convolutions took as long for 4 to 16 output channels,
+# and as long for 20 to 28, on the 2026-12-03 machine (benchmarks/channel_multiples.py; on the
+# 2026-12-07 one they take as long for 4 to 32, benchmarks/results/channel_multiples.md).
 LATENCY_OPTIONS = ["--target-latency", "0.5", "--round-to", "16", "--finetune-epochs", "2",
                    *QAT_OPTIONS]
 
