@@ -68,7 +68,7 @@ def allocate(graph: ChannelGraph, costs: list[OpCost], scores: dict[int, np.ndar
              target: float, round_to: int = 8, min_keep: float = MIN_KEEP) -> Allocation:
     """Channels to keep per prunable group (`scores`: root -> importance per channel) for a
     predicted latency of `target` times the unpruned (see the module doc)."""
-    sizes = {root: graph.group(root).size for root in graph.roots()}
+    sizes = graph.sizes()
     kept = {root: sizes[root] for root in scores}
     losses = {root: np.cumsum(np.sort(s)) / max(float(np.sum(s)), 1e-12)
               for root, s in scores.items()}
@@ -116,7 +116,7 @@ def plan_for_latency(model: tf_keras.Model, profile: OpProfile, target: float, r
     graph = channel_graph(model, exclude)
     roots = prunable_roots(graph)
     scores = {root: importance(graph.group(root), criterion) for root in roots}
-    sizes = {root: graph.group(root).size for root in graph.roots()}
+    sizes = graph.sizes()
     costs = attribute(model, graph, profile)
     narrower = []
     for keep in PROBE_KEEPS if time_int8 is not None else ():

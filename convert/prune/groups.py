@@ -115,6 +115,10 @@ class ChannelGraph:
     def roots(self) -> list[int]:
         return [gid for gid in range(len(self._parent)) if self.find(gid) == gid]
 
+    def sizes(self) -> dict[int, int]:
+        """Root id -> its group's channel count: what kept counts are shares of."""
+        return {root: self.group(root).size for root in self.roots()}
+
     def union(self, a: int, b: int) -> int:
         a, b = self.find(a), self.find(b)
         if a == b:

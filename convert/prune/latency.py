@@ -94,10 +94,12 @@ def with_widths(costs: list[OpCost], narrower: Sequence[tuple[Mapping[int, int],
     operators pair by position; one that does not pair keeps scaling with its width."""
     measured: list[list[tuple[float, float]]] = [[] for _ in costs]
     for kept, profile in narrower:
-        for index, (cost, op) in enumerate(zip(costs, profile.ops)):
+        if len(profile.ops) != len(costs):
+            continue
+        for points, cost, op in zip(measured, costs, profile.ops):
             width = cost.width(kept, sizes)
-            if len(profile.ops) == len(costs) and op.op == cost.op.op and width < 1:
-                measured[index].append((width, op.ms))
+            if op.op == cost.op.op and width < 1:
+                points.append((width, op.ms))
     return [replace(cost, narrower=tuple(sorted(dict(points).items())))
             for cost, points in zip(costs, measured)]
 

@@ -13,8 +13,8 @@ from tf_keras import layers
 
 from har_convert.prune.allocate import allocate, plan_for_latency
 from har_convert.prune.channels import importance, prunable_roots
-from har_convert.prune.groups import analyse
-from har_convert.prune.latency import attribute, predicted_ms, with_widths
+from har_convert.prune.groups import ChannelGraph, analyse
+from har_convert.prune.latency import OpCost, attribute, predicted_ms, with_widths
 from har_device.core.errors import BadInput
 from har_device.core.op_timing import OpProfile, OpTime
 
@@ -28,9 +28,21 @@ def three_convs() -> tf_keras.Model:
     return tf_keras.Model(image, layers.Dense(3, activation="softmax", name="predictions")(x))
 
 
-def roots_by_name(model: tf_keras.Model, graph) -> dict[str, int]:
+def roots_by_name(model: tf_keras.Model, graph: ChannelGraph) -> dict[str, int]:
     return {name: graph.find(graph.producer_group[id(model.get_layer(name))])
             for name in ("first", "middle", "last")}
+
+
+def timed_at_half(full: dict[str, float], half: dict[str, float]
+                  ) -> tuple[ChannelGraph, dict[str, int], list[OpCost]]:
+    """three_convs' graph, its groups by producer name, and the costs of `full` with `half`
+    measured on a copy with 16 of each group's 32 channels."""
+    model = three_convs()
+    graph = analyse(model)
+    roots = roots_by_name(model, graph)
+    narrower = [({root: 16 for root in roots.values()}, profile(half))]
+    return graph, roots, with_widths(attribute(model, graph, profile(full)), narrower,
+                                     graph.sizes())
 
 
 def profile(ms: dict[str, float]) -> OpProfile:
@@ -47,7 +59,7 @@ def test_operators_map_to_their_layers_and_groups() -> None:
     assert [c.layer for c in costs] == ["first", "middle", "last"]
     first = graph.find(graph.producer_group[id(model.get_layer("first"))])
     assert first in costs[0].groups and first in costs[1].groups
-    sizes = {root: graph.group(root).size for root in graph.roots()}
+    sizes = graph.sizes()
     assert predicted_ms(costs, {first: 16}, sizes) == pytest.approx(0.5 + 0.5 + 1.0)
 
 
@@ -97,14 +109,9 @@ def test_timed_narrower_copies_replace_the_proportional_guess() -> None:
     """"first" (3 -> 32) measured as long at half its channels, as XNNPACK's early int8
     convolutions are: between measured widths the time is interpolated, and narrower than the
     narrowest measured no further saving is assumed."""
-    model = three_convs()
-    graph = analyse(model)
-    sizes = {root: graph.group(root).size for root in graph.roots()}
-    roots = roots_by_name(model, graph)
-    half = {root: 16 for root in roots.values()}
-    costs = with_widths(attribute(model, graph, profile({"first": 4.0, "middle": 4.0,
-                                                         "last": 0.1})),
-                        [(half, profile({"first": 4.0, "middle": 1.0, "last": 0.025}))], sizes)
+    graph, roots, costs = timed_at_half({"first": 4.0, "middle": 4.0, "last": 0.1},
+                                        {"first": 4.0, "middle": 1.0, "last": 0.025})
+    sizes, half = graph.sizes(), {root: 16 for root in roots.values()}
     assert [c.narrower for c in costs] == [((0.5, 4.0),), ((0.25, 1.0),), ((0.25, 0.025),)]
     assert predicted_ms(costs, half, sizes) == pytest.approx(5.025)
     assert predicted_ms(costs, {roots["first"]: 16}, sizes) == pytest.approx(4.0 + 2.0 + 0.1)
@@ -116,14 +123,9 @@ def test_channels_stay_where_narrower_operators_measured_no_faster() -> None:
     less than the timing's noise. Cutting the first group brings "middle" to its narrowest
     measured width; past it nothing is predicted to save, so the other groups keep their
     channels and the allocation stops short of the unreachable target at what it reached."""
-    model = three_convs()
-    graph = analyse(model)
-    sizes = {root: graph.group(root).size for root in graph.roots()}
-    roots = roots_by_name(model, graph)
-    half = {root: 16 for root in roots.values()}
-    costs = with_widths(attribute(model, graph, profile({"first": 4.0, "middle": 1.0,
-                                                         "last": 0.01})),
-                        [(half, profile({"first": 4.0, "middle": 0.25, "last": 0.0025}))], sizes)
+    graph, roots, costs = timed_at_half({"first": 4.0, "middle": 1.0, "last": 0.01},
+                                        {"first": 4.0, "middle": 0.25, "last": 0.0025})
+    sizes = graph.sizes()
     scores = {root: importance(graph.group(root), "l1") for root in prunable_roots(graph)}
     allocation = allocate(graph, costs, scores, target=0.5, round_to=8)
     assert allocation.kept == {roots["first"]: 8}
